@@ -1,0 +1,11 @@
+"""Snakemake adapter: limma moderated t, resistant - sensitive."""
+
+from igf1r_resistance.steps import run_de
+from igf1r_resistance.runner import run_step
+
+
+def step(smk, log):
+    run_de(smk.input.adata, smk.params.de, smk.output[0], log)
+
+
+run_step(snakemake, step)  # noqa: F821

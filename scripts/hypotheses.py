@@ -1,0 +1,14 @@
+"""Snakemake adapter: test every hypothesis in one data set."""
+
+from igf1r_resistance.steps import run_hypotheses
+from igf1r_resistance.runner import run_step
+
+
+def step(smk, log):
+    run_hypotheses(
+        smk.wildcards.ds, smk.input.adata, smk.input.scores, smk.params.gene_sets,
+        smk.params.hypotheses, smk.params.scoring, smk.output[0], log,
+    )
+
+
+run_step(snakemake, step)  # noqa: F821

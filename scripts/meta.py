@@ -1,0 +1,11 @@
+"""Snakemake adapter: gather data sets and meta-analyse each hypothesis."""
+
+from igf1r_resistance.steps import run_meta
+from igf1r_resistance.runner import run_step
+
+
+def step(smk, log):
+    run_meta(list(smk.input), smk.params.fdr, smk.output.hypotheses, smk.output.meta, log)
+
+
+run_step(snakemake, step)  # noqa: F821

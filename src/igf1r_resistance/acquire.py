@@ -1,0 +1,112 @@
+"""The fetch steps: get a series matrix and its platform annotation, mirror first, then GEO."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from . import geo
+from .errors import AnnotationError, InputFormatError, NotFoundError
+from .io import atomic_path, write_tsv
+
+
+def fetch_series(dataset: str, settings: dict, geo_config: dict, dest: str | Path,
+                 log: logging.Logger) -> str:
+    """Put the series matrix of `dataset` at `dest`; returns where it came from."""
+    candidates = geo.series_matrix_candidates(dataset, settings.get("platform"))
+    path, source = geo.locate_or_fetch(
+        candidates,
+        local_mirrors=[Path(m) for m in geo_config.get("local_mirrors", [])],
+        base_url=geo_config["base_url"],
+        dest=Path(dest),
+        cache_dir=Path(geo_config["cache_dir"]),
+        offline=geo_config.get("offline", False),
+        log=log.info,
+        what=f"{dataset} series matrix",
+    )
+    log.info("series matrix of %s from %s", dataset, source)
+    return source
+
+
+def series_platforms(series_matrix: str | Path) -> list[str]:
+    """Platforms named by the `!Series_platform_id` / `!Sample_platform_id` lines."""
+    platforms: list[str] = []
+    with gzip.open(series_matrix, "rt", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.startswith("!series_matrix_table_begin"):
+                break
+            if line.startswith("!Sample_platform_id") or line.startswith("!Series_platform_id"):
+                platforms += re.findall(r"GPL\d+", line)
+    return list(dict.fromkeys(platforms))
+
+
+def fetch_platform_annotation(dataset: str, settings: dict, series_matrix: str | Path, geo_config: dict,
+                              overrides: dict[str, str], dest: str | Path, log: logging.Logger) -> str:
+    """Write `dest`: a probe -> symbol table (`probe, symbol`) for the data set's platform."""
+    try:
+        platforms = series_platforms(series_matrix)
+    except (OSError, EOFError) as exc:
+        raise InputFormatError(f"data set {dataset}: cannot read {series_matrix} ({exc})") from exc
+    platform = settings.get("platform")
+    if platform is None:
+        if len(platforms) != 1:
+            raise AnnotationError(
+                f"data set {dataset}: the series matrix names platforms {platforms or 'none'}; "
+                "set datasets." + dataset + ".platform in config.yaml"
+            )
+        platform = platforms[0]
+    elif platforms and platform not in platforms:
+        raise AnnotationError(
+            f"data set {dataset}: config says platform {platform}, but {series_matrix} names {platforms}"
+        )
+    raw_dir = Path(dest).parent / "raw"
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    if platform in overrides:
+        source = overrides[platform]
+        raw = raw_dir / Path(source).name
+        if re.match(r"^(https?|ftp)://", source):
+            from .download import fetch_url
+
+            fetch_url(source, raw, cache_dir=Path(geo_config["cache_dir"]),
+                      offline=geo_config.get("offline", False), log=log.info,
+                      what=f"{platform} annotation (platform_annotation.{platform})")
+        else:
+            if not Path(source).is_file():
+                raise AnnotationError(
+                    f"data set {dataset}: platform_annotation.{platform} = {source!r} does not exist"
+                )
+            with atomic_path(raw) as tmp:
+                shutil.copyfile(source, tmp)
+    else:
+        candidates = geo.platform_annotation_candidates(platform)
+        try:
+            raw, source = geo.locate_or_fetch(
+                candidates,
+                local_mirrors=[Path(m) for m in geo_config.get("local_mirrors", [])],
+                base_url=geo_config["base_url"],
+                dest=raw_dir / f"{platform}.annotation",
+                cache_dir=Path(geo_config["cache_dir"]),
+                offline=geo_config.get("offline", False),
+                log=log.info,
+                what=f"{platform} annotation",
+            )
+        except NotFoundError as exc:
+            raise AnnotationError(
+                f"data set {dataset}: platform {platform} has no annotation ({exc}); give a probe -> "
+                f"symbol table in config.yaml as platform_annotation: {{{platform}: path/to/table.tsv}}"
+            ) from exc
+    table = geo.read_platform_annotation(Path(raw), platform)
+    if table.empty or (table["symbol"].fillna("") == "").all():
+        raise AnnotationError(f"data set {dataset}: annotation of {platform} from {source} has no gene symbols")
+    log.info("annotation of %s from %s: %d probes, %d with a symbol", platform, source, len(table),
+             int((table["symbol"].fillna("") != "").sum()))
+    out = pd.DataFrame({"probe": table["probe"].astype(str), "symbol": table["symbol"].fillna("").astype(str)})
+    out["platform"] = platform
+    out["source"] = source
+    write_tsv(out, dest)
+    return source

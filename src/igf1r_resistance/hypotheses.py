@@ -1,0 +1,201 @@
+"""Test the review's mechanisms as hypotheses in one data set.
+
+One row per (hypothesis, method): the per-sample scores of the hypothesis' gene set
+(or the log2 expression of its gene) are compared between resistant and sensitive
+samples (mean difference with Welch CI and p, Hedges' g, label-permutation p), or, for
+coupling hypotheses, two set scores are correlated across samples (Spearman). p values
+are BH-adjusted across all rows of the data set, and the verdict rule of MECHANISMS.md
+is applied to every row; the primary method's row carries the data set's verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+from .genesets import GeneSet, Hypothesis
+
+CONTRACT_COLUMNS = [
+    "dataset", "hypothesis", "method", "effect", "ci_low", "ci_high", "p_value", "fdr",
+    "predicted", "observed", "verdict",
+]
+EXTRA_COLUMNS = [
+    "primary", "test", "effect_measure", "hedges_g", "g_variance", "g_ci_low", "g_ci_high",
+    "welch_t", "welch_df", "permutation_p", "permutation_exact", "n_resistant", "n_sensitive",
+    "n_genes", "n_genes_in_set", "genes_missing", "methods_agreeing", "note",
+]
+GENE_METHOD = "expression"
+
+
+@dataclass(frozen=True)
+class TestSettings:
+    """Parameters of the hypothesis tests (all from config)."""
+
+    methods: tuple[str, ...]
+    primary: str
+    min_size: int = 5
+    alpha: float = 0.05
+    p_value: str = "welch"  # welch | permutation: which p feeds the FDR and the verdict
+    max_exact: int = 10_000
+    n_permutations: int = 10_000
+    seed: int = 0
+
+
+def _observed(effect: float, test: str) -> str:
+    if effect is None or not np.isfinite(effect) or effect == 0:
+        return "none"
+    if test == "coupling":
+        return "positive" if effect > 0 else "negative"
+    return "up" if effect > 0 else "down"
+
+
+def _untestable(h: Hypothesis, dataset: str, method: str, note: str, primary: bool,
+                n_genes: int = 0, n_total: int = 0, missing: str = "") -> dict:
+    return {
+        "dataset": dataset, "hypothesis": h.id, "method": method, "predicted": h.predicted,
+        "observed": "none", "verdict": "not_testable", "primary": primary, "test": h.test,
+        "n_genes": n_genes, "n_genes_in_set": n_total, "genes_missing": missing, "note": note,
+    }
+
+
+def _group_row(h: Hypothesis, dataset: str, method: str, resistant: np.ndarray,
+               sensitive: np.ndarray, settings: TestSettings, primary: bool) -> dict:
+    cmp = stats.compare_groups(
+        resistant, sensitive, max_exact=settings.max_exact,
+        n_permutations=settings.n_permutations, seed=settings.seed,
+    )
+    p = cmp.welch_p if settings.p_value == "welch" else cmp.permutation_p
+    return {
+        "dataset": dataset, "hypothesis": h.id, "method": method,
+        "effect": cmp.mean_diff, "ci_low": cmp.diff_ci_low, "ci_high": cmp.diff_ci_high,
+        "p_value": p, "predicted": h.predicted, "observed": _observed(cmp.mean_diff, h.test),
+        "primary": primary, "test": h.test, "effect_measure": "mean_difference",
+        "hedges_g": cmp.hedges_g, "g_variance": cmp.g_variance,
+        "g_ci_low": cmp.g_ci_low, "g_ci_high": cmp.g_ci_high,
+        "welch_t": cmp.welch_t, "welch_df": cmp.welch_df,
+        "permutation_p": cmp.permutation_p, "permutation_exact": cmp.permutation_exact,
+        "n_resistant": cmp.n_resistant, "n_sensitive": cmp.n_sensitive,
+    }
+
+
+def _fisher_ci(rho: float, n: int) -> tuple[float, float]:
+    """95% CI of a correlation by Fisher's z (se 1/sqrt(n-3)); NaN when n <= 3."""
+    if n <= 3 or not np.isfinite(rho) or abs(rho) >= 1:
+        return (float("nan"), float("nan")) if abs(rho) < 1 else (rho, rho)
+    z, se = math.atanh(rho), 1.0 / math.sqrt(n - 3)
+    return math.tanh(z - 1.959963984540054 * se), math.tanh(z + 1.959963984540054 * se)
+
+
+def evaluate(
+    dataset: str,
+    scores: pd.DataFrame,
+    expression: pd.DataFrame,
+    groups: pd.Series,
+    sets_used: dict[str, GeneSet],
+    sets_full: dict[str, GeneSet],
+    hypotheses: list[Hypothesis],
+    settings: TestSettings,
+) -> pd.DataFrame:
+    """All hypothesis rows of one data set (contract columns first, then details).
+
+    scores: long table `sample, gene_set, method, score`; expression: genes x samples
+    log2; groups: sample -> resistant/sensitive; sets_used: sets restricted to measured
+    genes; sets_full: the sets as defined (to report missing genes).
+    """
+    groups = groups[groups.isin(["resistant", "sensitive"])]
+    res_ids = groups.index[groups == "resistant"]
+    sen_ids = groups.index[groups == "sensitive"]
+    wide = {
+        method: sub.pivot(index="gene_set", columns="sample", values="score")
+        for method, sub in scores.groupby("method")
+    }
+    rows: list[dict] = []
+    for h in hypotheses:
+        if h.test == "gene":
+            primary = True
+            if h.gene not in expression.index:
+                rows.append(_untestable(h, dataset, GENE_METHOD, f"{h.gene} is not measured on this platform",
+                                        primary, 0, 1, h.gene))
+                continue
+            values = expression.loc[h.gene]
+            r, s = values[res_ids].dropna().to_numpy(), values[sen_ids].dropna().to_numpy()
+            if len(r) < 2 or len(s) < 2:
+                rows.append(_untestable(h, dataset, GENE_METHOD, f"{h.gene} has fewer than 2 values in a group",
+                                        primary, 1, 1))
+                continue
+            row = _group_row(h, dataset, GENE_METHOD, r, s, settings, primary)
+            row.update(n_genes=1, n_genes_in_set=1, genes_missing="")
+            rows.append(row)
+            continue
+
+        needed = [h.gene_set] + ([h.with_set] if h.test == "coupling" else [])
+        min_genes = h.min_genes if h.min_genes is not None else settings.min_size
+        short = []
+        for name in needed:
+            used, full = sets_used.get(name), sets_full[name]
+            n_used = len(used.up) if used else 0
+            if n_used < min_genes:
+                short.append((name, n_used, len(full.up)))
+        n_used_main = len(sets_used[h.gene_set].genes) if h.gene_set in sets_used else 0
+        missing = sorted(set(sets_full[h.gene_set].genes) - set(sets_used.get(h.gene_set, GeneSet("", ())).genes))
+        for method in settings.methods:
+            primary = method == settings.primary
+            if short:
+                note = "; ".join(f"{n}: {u} of {t} genes measured, at least {min_genes} needed" for n, u, t in short)
+                rows.append(_untestable(h, dataset, method, note, primary, n_used_main,
+                                        len(sets_full[h.gene_set].genes), ",".join(missing)))
+                continue
+            table = wide.get(method)
+            if table is None or any(name not in table.index for name in needed):
+                rows.append(_untestable(h, dataset, method, f"no {method} scores for {', '.join(needed)}", primary,
+                                        n_used_main, len(sets_full[h.gene_set].genes), ",".join(missing)))
+                continue
+            if h.test == "group":
+                values = table.loc[h.gene_set]
+                row = _group_row(h, dataset, method, values[res_ids].to_numpy(float),
+                                 values[sen_ids].to_numpy(float), settings, primary)
+            else:
+                ids = groups.index
+                x = table.loc[h.gene_set, ids].to_numpy(float)
+                y = table.loc[h.with_set, ids].to_numpy(float)
+                rho, p = stats.spearman(x, y)
+                lo, hi = _fisher_ci(rho, len(ids))
+                row = {
+                    "dataset": dataset, "hypothesis": h.id, "method": method, "effect": rho,
+                    "ci_low": lo, "ci_high": hi, "p_value": p, "predicted": h.predicted,
+                    "observed": _observed(rho, h.test), "primary": primary, "test": h.test,
+                    "effect_measure": "spearman_rho", "n_resistant": len(res_ids), "n_sensitive": len(sen_ids),
+                }
+            row.update(n_genes=n_used_main, n_genes_in_set=len(sets_full[h.gene_set].genes),
+                       genes_missing=",".join(missing))
+            rows.append(row)
+
+    table = pd.DataFrame(rows)
+    for col in CONTRACT_COLUMNS + EXTRA_COLUMNS:
+        if col not in table.columns:
+            table[col] = np.nan
+    testable = table["verdict"].ne("not_testable") & table["p_value"].notna()
+    table["fdr"] = np.nan
+    if testable.any():
+        table.loc[testable, "fdr"] = stats.bh_fdr(table.loc[testable, "p_value"].to_numpy(float))
+    verdicts = [
+        stats.verdict(e, f, p, alpha=settings.alpha) if v != "not_testable" else "not_testable"
+        for e, f, p, v in zip(table["effect"], table["fdr"], table["predicted"], table["verdict"])
+    ]
+    table["verdict"] = verdicts
+    table["note"] = table["note"].fillna("")
+    # how many methods reach the same verdict as the primary row of the hypothesis
+    agree = {}
+    for hid, sub in table.groupby("hypothesis", sort=False):
+        prim = sub[sub["primary"].astype(bool)]
+        if prim.empty:
+            continue
+        pv = prim["verdict"].iloc[0]
+        tested = sub[sub["verdict"] != "not_testable"]
+        agree[hid] = f"{int((tested['verdict'] == pv).sum())}/{len(tested)}"
+    table["methods_agreeing"] = table["hypothesis"].map(agree).fillna("")
+    return table[CONTRACT_COLUMNS + EXTRA_COLUMNS]

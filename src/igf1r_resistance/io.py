@@ -1,0 +1,46 @@
+"""Atomic writers: a failed step never leaves a half-written output behind."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+
+@contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary path beside `path`; rename it to `path` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_tsv(table: pd.DataFrame, path: str | Path) -> None:
+    """Tab-separated, header row, '.' decimal, no index column, full float precision."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.10g",
+                     compression="gzip" if str(path).endswith(".gz") else None)
+
+
+def read_tsv(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", keep_default_na=True, na_values=[""])
+
+
+def write_h5ad(adata, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        adata.write_h5ad(tmp)
+
+
+def write_text(text: str, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")

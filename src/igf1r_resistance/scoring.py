@@ -1,0 +1,569 @@
+"""Per-sample gene-set scores: singscore, ssGSEA, GSVA, combined z-score, PLAGE, scanpy.
+
+Every method is a NumPy re-implementation, vectorised over samples (loops run over gene
+sets only, and for GSVA's kernel CDF over the samples of the density estimate), and
+checked against R in ``tests/test_scoring.py``:
+
+* ``ssgsea``, ``gsva``, ``zscore``, ``plage`` reproduce R GSVA 1.46
+  (``gsva(x, sets, method=...)``, old API) to ~1e-15 on the committed fixtures
+  (``tests/data/reference/scoring_*``, made by ``tests/reference/make_scoring_fixtures.R``);
+  PLAGE up to the arbitrary sign of a singular vector.
+* ``singscore`` follows ``singscore::simpleScore`` (Foroutan et al. 2018) exactly;
+  R singscore is not installed here, so it is tested on hand-computed examples.
+* ``score_genes`` wraps :func:`scanpy.tl.score_genes` (imported inside the function).
+
+gseapy is not used: its ``ssgsea`` and ``gsva`` do not reproduce GSVA 1.46 (different
+rank weights and normalisation), and importing it costs ~4 s.
+
+Input and missing values
+------------------------
+``expr`` is a genes x samples matrix of log2 expression (a DataFrame indexed by unique
+gene identifiers, or a 2-D array whose genes are then the row numbers 0..G-1). Genes
+with a NaN in any sample are dropped before scoring (by every function here), so the
+gene universe -- and therefore every rank -- is the set of completely measured genes.
+Gene sets are restricted to genes of that universe; duplicated genes in a set count once.
+
+Gene sets with ``down`` genes
+-----------------------------
+singscore has its own up/down score (up score + reversed down score, each centred, so
+the total lies in [-1, 1]). Every other method scores the up and the down genes as two
+separate sets and returns ``score(up) - score(down)``. For ssGSEA the normalisation by
+the range of all scores (``ssgsea.norm=TRUE``) is taken over all up and down parts
+scored together in one call.
+
+Ties
+----
+* singscore ranks ties at their minimum (``rankGenes`` default ``ties.method="min"``).
+* ssGSEA replicates GSVA 1.46 literally: average ranks (``colRanks(ties="average")``)
+  truncated to integers by ``mode(R) <- "integer"`` (2.5 -> 2), genes ordered by
+  decreasing rank with ties in row order (R's stable ``order``). So with tied values the
+  score depends on the row order of the tied genes, exactly as in R.
+* GSVA orders genes by decreasing kernel-CDF log-odds with ties in row order, as R.
+
+Constant genes
+--------------
+As in GSVA 1.46 (``.filterFeatures``), ``gsva``, ``zscore`` and ``plage`` drop genes
+whose standard deviation is below 1e-10 before anything else (their z-scores and kernel
+bandwidths are undefined); ``ssgsea``, ``singscore`` and ``score_genes`` keep them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+from scipy.stats import rankdata
+
+from .genesets import GeneSet
+
+log = logging.getLogger(__name__)
+
+METHODS = ("singscore", "ssgsea", "gsva", "zscore", "plage", "score_genes")
+LONG_COLUMNS = ["sample", "gene_set", "method", "score"]
+
+SetsLike = Sequence[GeneSet] | Mapping[str, Iterable[Any]]
+
+_CONSTANT_SD = 1e-10  # GSVA's .filterFeatures threshold
+_MAD_CONSTANT = 1.4826  # R's mad()
+# GSVA's kernel_estimation.c: Gaussian CDF looked up in a table of 10,001 values on
+# [0, 10] (step 0.001, index truncated towards zero), bandwidth sd / 4.
+_SIGMA_FACTOR = 4.0
+_PRECOMPUTE_RESOLUTION = 10000
+_MAX_PRECOMPUTE = 10.0
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _prepare(expr: pd.DataFrame | np.ndarray) -> pd.DataFrame:
+    """Float genes x samples DataFrame with unique genes, genes with any NaN dropped."""
+    df = expr if isinstance(expr, pd.DataFrame) else pd.DataFrame(np.asarray(expr))
+    if df.ndim != 2:
+        raise ValueError("expr must be a 2-D genes x samples matrix")
+    if not df.index.is_unique:
+        dups = df.index[df.index.duplicated()].unique()[:5].tolist()
+        raise ValueError(f"expr has duplicated gene identifiers, e.g. {dups}; collapse them first")
+    df = df.astype(float)
+    complete = df.notna().all(axis=1).to_numpy()
+    if not complete.all():
+        log.info("scoring: dropped %d of %d genes with missing values", (~complete).sum(), len(df))
+        df = df.loc[complete]
+    return df
+
+
+def _as_gene_sets(gene_sets: SetsLike) -> list[GeneSet]:
+    if isinstance(gene_sets, Mapping):
+        sets = [GeneSet(str(name), tuple(genes)) for name, genes in gene_sets.items()]
+    else:
+        sets = list(gene_sets)
+        if not all(isinstance(gs, GeneSet) for gs in sets):
+            raise TypeError("gene_sets must be a list of GeneSet or a mapping name -> genes")
+    names = [gs.name for gs in sets]
+    if len(set(names)) != len(names):
+        raise ValueError("gene set names must be unique")
+    return sets
+
+
+def _indices(genes: Iterable[Any], index: pd.Index) -> np.ndarray:
+    """Row positions of the measured genes of a set, first occurrence order, deduplicated."""
+    pos = index.get_indexer(pd.Index(list(dict.fromkeys(genes)), dtype=object))
+    return pos[pos >= 0].astype(np.intp)
+
+
+def _parts(sets: list[GeneSet], index: pd.Index) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(_indices(gs.up, index), _indices(gs.down, index)) for gs in sets]
+
+
+def _combine(
+    sets: list[GeneSet],
+    index: pd.Index,
+    columns: pd.Index,
+    part_scores: Callable[[list[np.ndarray]], np.ndarray],
+) -> pd.DataFrame:
+    """score(up) - score(down) for every set; parts are scored in one batch.
+
+    ``part_scores`` maps a list of index arrays (every part non-empty) to a parts x
+    samples array. A set whose up part has no measured gene scores NaN; an empty down
+    part is ignored.
+    """
+    parts = _parts(sets, index)
+    batch: list[np.ndarray] = []
+    where: list[tuple[int | None, int | None]] = []
+    for up, down in parts:
+        if len(up) == 0:
+            where.append((None, None))
+            continue
+        iu = len(batch)
+        batch.append(up)
+        idn = None
+        if len(down):
+            idn = len(batch)
+            batch.append(down)
+        where.append((iu, idn))
+    out = np.full((len(sets), len(columns)), np.nan)
+    if batch:
+        scores = part_scores(batch)
+        for row, (iu, idn) in enumerate(where):
+            if iu is None:
+                continue
+            out[row] = scores[iu] if idn is None else scores[iu] - scores[idn]
+    return pd.DataFrame(
+        out, index=pd.Index([gs.name for gs in sets], name="gene_set"), columns=columns
+    )
+
+
+def _drop_constant(df: pd.DataFrame) -> pd.DataFrame:
+    """GSVA 1.46 ``.filterFeatures``: drop genes with sd < 1e-10 (gsva, zscore, plage)."""
+    sd = df.to_numpy().std(axis=1, ddof=1)
+    keep = sd >= _CONSTANT_SD
+    if not keep.all():
+        log.info("scoring: dropped %d constant genes (GSVA convention)", (~keep).sum())
+        df = df.loc[keep]
+    return df
+
+
+@contextlib.contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """Many small SVDs are ~30x faster single-threaded (OpenBLAS threads contend)."""
+    try:
+        from threadpoolctl import threadpool_limits  # scikit-learn's dependency, via scanpy
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _zscores(x: np.ndarray) -> np.ndarray:
+    """Row-wise standardisation, sd with n - 1 (R ``t(scale(t(x)))``)."""
+    centred = x - x.mean(axis=1, keepdims=True)
+    sd = np.sqrt((centred**2).sum(axis=1, keepdims=True) / (x.shape[1] - 1))
+    return centred / sd
+
+
+# --------------------------------------------------------------------------- singscore
+
+
+def _singscore_parts(
+    ranks: np.ndarray, up: np.ndarray, down: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """singscore::simpleScore (centerScore=TRUE) TotalScore and TotalDispersion."""
+    n_total = ranks.shape[0]
+
+    def norm(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r = ranks[idx]
+        k = len(idx)
+        low, high = (k + 1) / 2, (2 * n_total - k + 1) / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = (r.mean(axis=0) - low) / (high - low)
+        med = np.median(r, axis=0)
+        disp = _MAD_CONSTANT * np.median(np.abs(r - med), axis=0)
+        return score, disp
+
+    up_score, up_disp = norm(up)
+    if len(down) == 0:
+        return up_score - 0.5, up_disp
+    down_score, down_disp = norm(down)
+    return (up_score - 0.5) + ((1.0 - down_score) - 0.5), up_disp + down_disp
+
+
+def _singscore_frames(
+    expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    df = _prepare(expr)
+    sets = _as_gene_sets(gene_sets)
+    ranks = rankdata(df.to_numpy(), method="min", axis=0).astype(float)
+    score = np.full((len(sets), df.shape[1]), np.nan)
+    disp = np.full_like(score, np.nan)
+    for row, (up, down) in enumerate(_parts(sets, df.index)):
+        if len(up):
+            score[row], disp[row] = _singscore_parts(ranks, up, down)
+    names = pd.Index([gs.name for gs in sets], name="gene_set")
+    return (
+        pd.DataFrame(score, index=names, columns=df.columns),
+        pd.DataFrame(disp, index=names, columns=df.columns),
+    )
+
+
+def singscore(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike) -> pd.DataFrame:
+    """singscore (Foroutan et al. 2018), as ``simpleScore(rankGenes(x), up, down)``.
+
+    Genes are ranked within each sample (1 = lowest, ties at the minimum rank). For a
+    set of ``n`` measured genes out of ``N``, with mean rank ``m`` in a sample, the up
+    score is ``(m - (n + 1) / 2) / (N - n) - 0.5`` -- the mean rank rescaled between its
+    theoretical minimum ``(n + 1) / 2`` and maximum ``(2N - n + 1) / 2`` and centred, so
+    it lies in [-0.5, 0.5]. With down genes the total score is
+    ``up + (1 - down_uncentred) - 0.5`` (the down set scored on reversed ranks), in
+    [-1, 1]. Returns sets x samples.
+    """
+    return _singscore_frames(expr, gene_sets)[0]
+
+
+def singscore_dispersion(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike) -> pd.DataFrame:
+    """singscore's dispersion: MAD (R ``mad``, constant 1.4826) of the set's ranks.
+
+    With down genes it is the sum of the up and the down dispersions, as in singscore's
+    ``TotalDispersion``. Returns sets x samples.
+    """
+    return _singscore_frames(expr, gene_sets)[1]
+
+
+# --------------------------------------------------------------------------- ssGSEA
+
+
+def ssgsea(
+    expr: pd.DataFrame | np.ndarray,
+    gene_sets: SetsLike,
+    *,
+    alpha: float = 0.25,
+    normalize: bool = True,
+) -> pd.DataFrame:
+    """ssGSEA (Barbie et al. 2009) exactly as R GSVA 1.46 ``method="ssgsea"``.
+
+    Per sample: integer ranks ``r`` (1 = lowest; average ranks truncated as in GSVA 1.46),
+    genes ordered by decreasing rank (ties in row order), weights ``r ** alpha``; the
+    enrichment score is the sum over the whole ranking of the weighted in-set minus the
+    out-of-set running ECDFs (GSVA's closed form ``.fastRndWalk``). With ``normalize``
+    (``ssgsea.norm=TRUE``) all scores are divided by the range (max - min) of all the
+    scores computed in this call, so they depend on which sets are scored together.
+    Returns sets x samples.
+    """
+    df = _prepare(expr)
+    sets = _as_gene_sets(gene_sets)
+    x = df.to_numpy()
+    n_genes, n_samples = x.shape
+    ranks = np.trunc(rankdata(x, method="average", axis=0))
+    order = np.argsort(-ranks, axis=0, kind="stable")
+    pos = np.empty_like(order)  # 1-based position of each gene in the decreasing ranking
+    pos[order, np.arange(n_samples)] = np.arange(1, n_genes + 1)[:, None]
+    weights = np.abs(ranks) ** alpha
+
+    def part_scores(batch: list[np.ndarray]) -> np.ndarray:
+        es = np.empty((len(batch), n_samples))
+        for i, idx in enumerate(batch):
+            k = len(idx)
+            rev = n_genes - pos[idx] + 1  # (n - idxs + 1)
+            w = weights[idx]
+            step_in = (w * rev).sum(axis=0) / w.sum(axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step_out = (n_genes * (n_genes + 1) / 2 - rev.sum(axis=0)) / (n_genes - k)
+            es[i] = step_in - step_out
+        if normalize:
+            es = es / (np.nanmax(es) - np.nanmin(es))
+        return es
+
+    return _combine(sets, df.index, df.columns, part_scores)
+
+
+# --------------------------------------------------------------------------- GSVA
+
+
+def _c_sd(x: np.ndarray) -> np.ndarray:
+    """Row sd as GSVA's C ``sd()`` (R's cov.c: long-double sums, refined mean)."""
+    xl = x.astype(np.longdouble)
+    n = x.shape[1]
+    tmp = xl.sum(axis=1) / n
+    tmp = tmp + (xl - tmp[:, None]).sum(axis=1) / n
+    mean = tmp.astype(np.float64)
+    d = x - mean[:, None]
+    ss = (d * d).astype(np.longdouble).sum(axis=1)
+    return np.sqrt((ss / (n - 1)).astype(np.float64))
+
+
+def _gsva_kcdf(x: np.ndarray) -> np.ndarray:
+    """GSVA's Gaussian kernel CDF log-odds (``matrix_density_R``), genes x samples.
+
+    For gene i and sample j: ``F = mean_k Phi((x_ij - x_ik) / h_i)``, ``h_i = sd(x_i)/4``,
+    with Phi read from GSVA's precomputed table (truncated index, as in the C code), and
+    the returned statistic is ``-log((1 - F) / F)``. Summation over k in sample order.
+    """
+    table = ndtr(_MAX_PRECOMPUTE * np.arange(_PRECOMPUTE_RESOLUTION + 1) / _PRECOMPUTE_RESOLUTION)
+    # Phi(10) rounds to 1.0, so clamping |v| at 10 reproduces the C branches v < -10 -> 0
+    # and v > 10 -> 1.
+    assert table[-1] == 1.0
+    bw = _c_sd(x) / _SIGMA_FACTOR
+    left = np.zeros_like(x)
+    for k in range(x.shape[1]):
+        v = (x - x[:, k : k + 1]) / bw[:, None]
+        a = np.minimum(np.abs(v), _MAX_PRECOMPUTE)
+        cdf = table[(a / _MAX_PRECOMPUTE * _PRECOMPUTE_RESOLUTION).astype(np.intp)]
+        left += np.where(v < 0, 1.0 - cdf, cdf)
+    left = left / x.shape[1]
+    return -1.0 * np.log((1.0 - left) / left)
+
+
+def gsva(
+    expr: pd.DataFrame | np.ndarray,
+    gene_sets: SetsLike,
+    *,
+    tau: float = 1.0,
+    mx_diff: bool = True,
+) -> pd.DataFrame:
+    """GSVA (Hänzelmann et al. 2013) exactly as R GSVA 1.46, ``kcdf="Gaussian"``.
+
+    Constant genes are dropped; each gene's expression is turned into the log-odds of a
+    Gaussian-kernel CDF estimated over the samples (see :func:`_gsva_kcdf`); per sample,
+    genes are ordered by decreasing statistic (ties in row order) and the gene at
+    position ``p`` (1-based) of ``N`` gets the symmetric rank score ``|N - p + 1 - N/2|``.
+    The random walk adds ``score ** tau / sum(set scores ** tau)`` at set genes and
+    subtracts ``1 / (N - n)`` elsewhere; the result is max + min deviation (``mx_diff``)
+    or the larger deviation in absolute value. Returns sets x samples.
+    """
+    df = _drop_constant(_prepare(expr))
+    sets = _as_gene_sets(gene_sets)
+    n_genes, n_samples = df.shape
+    stat = _gsva_kcdf(df.to_numpy())
+    order = np.argsort(-stat, axis=0, kind="stable")  # R: order(decreasing=TRUE), stable
+    pos = np.empty_like(order)
+    pos[order, np.arange(n_samples)] = np.arange(1, n_genes + 1)[:, None]
+    rank_score = np.abs(np.arange(n_genes, 0, -1) - n_genes / 2)  # by position
+
+    def part_scores(batch: list[np.ndarray]) -> np.ndarray:
+        es = np.empty((len(batch), n_samples))
+        for i, idx in enumerate(batch):
+            k = len(idx)
+            # Closed form of the running sum: it only rises at set genes, so its maximum
+            # is reached just after and its minimum just before a set gene (or at 0).
+            p = np.sort(pos[idx], axis=0)  # k x samples, 1-based positions
+            w = rank_score[p - 1] ** tau
+            w = w / w.sum(axis=0)
+            before_out = (p - np.arange(1, k + 1)[:, None]) / (n_genes - k)
+            cum = np.cumsum(w, axis=0)
+            mx_pos = np.maximum((cum - before_out).max(axis=0), 0.0)
+            mx_neg = np.minimum((cum - w - before_out).min(axis=0), 0.0)
+            if mx_diff:
+                es[i] = mx_pos + mx_neg
+            else:
+                es[i] = np.where(mx_pos > np.abs(mx_neg), mx_pos, mx_neg)
+        return es
+
+    return _combine(sets, df.index, df.columns, part_scores)
+
+
+# --------------------------------------------------------------------------- z-score, PLAGE
+
+
+def zscore(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike) -> pd.DataFrame:
+    """Combined z-score (Lee et al. 2008) as R GSVA 1.46 ``method="zscore"``.
+
+    Each gene is standardised across samples (mean 0, sd 1 with n - 1); the set score is
+    ``sum(z) / sqrt(n)`` over its ``n`` measured genes. Constant genes are dropped.
+    Returns sets x samples.
+    """
+    df = _drop_constant(_prepare(expr))
+    z = _zscores(df.to_numpy())
+
+    def part_scores(batch: list[np.ndarray]) -> np.ndarray:
+        return np.vstack([z[idx].sum(axis=0) / np.sqrt(len(idx)) for idx in batch])
+
+    return _combine(_as_gene_sets(gene_sets), df.index, df.columns, part_scores)
+
+
+def plage(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike) -> pd.DataFrame:
+    """PLAGE (Tomfohr et al. 2005) as R GSVA 1.46 ``method="plage"``.
+
+    The score is the first right singular vector of the set's standardised (genes x
+    samples) matrix, i.e. unit-norm sample loadings. Its sign is arbitrary in R (LAPACK);
+    here it is fixed so that the score correlates non-negatively with the mean z-score of
+    the set's genes, which makes higher = more expressed and ``up - down`` meaningful.
+    Constant genes are dropped. Returns sets x samples.
+    """
+    df = _drop_constant(_prepare(expr))
+    z = _zscores(df.to_numpy())
+
+    def part_scores(batch: list[np.ndarray]) -> np.ndarray:
+        out = np.empty((len(batch), z.shape[1]))
+        with _single_threaded_blas():
+            for i, idx in enumerate(batch):
+                sub = z[idx]
+                v = np.linalg.svd(sub, full_matrices=False)[2][0]
+                out[i] = -v if np.dot(v, sub.mean(axis=0)) < 0 else v
+        return out
+
+    return _combine(_as_gene_sets(gene_sets), df.index, df.columns, part_scores)
+
+
+# --------------------------------------------------------------------------- scanpy
+
+
+def score_genes(
+    expr: pd.DataFrame | np.ndarray,
+    gene_sets: SetsLike,
+    *,
+    seed: int = 0,
+    ctrl_size: int = 50,
+    n_bins: int = 25,
+) -> pd.DataFrame:
+    """:func:`scanpy.tl.score_genes` on an AnnData of samples x genes (``use_raw=False``).
+
+    The score is the set's mean expression minus the mean of ``ctrl_size`` control genes
+    drawn per expression bin with ``random_state=seed`` (reproducible for a given seed).
+    scanpy seeds NumPy's global generator; its previous state is restored afterwards.
+    Returns sets x samples.
+    """
+    import anndata
+    import scanpy as sc
+
+    df = _prepare(expr)
+    names = np.array([f"g{i}" for i in range(df.shape[0])], dtype=object)
+    adata = anndata.AnnData(
+        X=df.to_numpy().T.copy(),
+        obs=pd.DataFrame(index=[f"s{j}" for j in range(df.shape[1])]),
+        var=pd.DataFrame(index=names),
+    )
+
+    def part_scores(batch: list[np.ndarray]) -> np.ndarray:
+        state = np.random.get_state()
+        try:
+            out = []
+            for idx in batch:
+                sc.tl.score_genes(
+                    adata,
+                    list(names[idx]),
+                    ctrl_size=ctrl_size,
+                    n_bins=n_bins,
+                    random_state=seed,
+                    score_name="_igf1r_score",
+                    use_raw=False,
+                )
+                out.append(adata.obs["_igf1r_score"].to_numpy(dtype=float))
+        finally:
+            np.random.set_state(state)
+        return np.vstack(out)
+
+    return _combine(_as_gene_sets(gene_sets), df.index, df.columns, part_scores)
+
+
+# --------------------------------------------------------------------------- entry point
+
+_FUNCS: dict[str, Callable[..., pd.DataFrame]] = {
+    "singscore": singscore,
+    "ssgsea": ssgsea,
+    "gsva": gsva,
+    "zscore": zscore,
+    "plage": plage,
+    "score_genes": score_genes,
+}
+
+
+def score_gene_sets(
+    expr: pd.DataFrame,
+    gene_sets: list[GeneSet],
+    methods: list[str],
+    *,
+    min_size: int = 5,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Score every gene set in every sample with every requested method.
+
+    ``expr`` is a genes x samples log2 matrix (index: unique gene symbols; columns:
+    sample ids). Genes with a NaN in any sample are dropped before scoring (and logged),
+    so ranks and standardisations use only completely measured genes. Each set is first
+    restricted to genes present in (the NaN-free) ``expr``; a set whose up part has fewer
+    than ``min_size`` measured genes is skipped (not scored, logged). A down part with
+    fewer than ``min_size`` measured genes is ignored (the set is scored on its up genes,
+    logged). Sets with down genes are scored as up + reversed down by singscore and as
+    ``score(up) - score(down)`` by the other methods. ssGSEA scores are normalised by the
+    range over all the sets scored in this call (GSVA ``ssgsea.norm=TRUE``); ``seed`` is
+    the ``random_state`` of scanpy's ``score_genes``.
+
+    Returns a long DataFrame with columns ``['sample', 'gene_set', 'method', 'score']``,
+    one row per (sample, set, method), ordered by method, set, sample.
+    """
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown scoring method(s) {unknown}; choose from {list(METHODS)}")
+    df = _prepare(expr)
+    kept: list[GeneSet] = []
+    for gs in _as_gene_sets(gene_sets):
+        up = tuple(df.index[_indices(gs.up, df.index)])
+        down = tuple(df.index[_indices(gs.down, df.index)])
+        if len(up) < min_size:
+            log.info(
+                "scoring: skipped gene set %s: %d of %d up genes measured (min_size %d)",
+                gs.name,
+                len(up),
+                len(set(gs.up)),
+                min_size,
+            )
+            continue
+        if 0 < len(gs.down) and len(down) < min_size:
+            log.info(
+                "scoring: gene set %s: only %d down genes measured (min_size %d); "
+                "scored on its up genes only",
+                gs.name,
+                len(down),
+                min_size,
+            )
+            down = ()
+        kept.append(GeneSet(gs.name, up, down, gs.source))
+    frames = []
+    if kept:
+        for method in methods:
+            kwargs = {"seed": seed} if method == "score_genes" else {}
+            wide = _FUNCS[method](df, kept, **kwargs)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "sample": np.tile(wide.columns.to_numpy(), wide.shape[0]),
+                        "gene_set": np.repeat(wide.index.to_numpy(), wide.shape[1]),
+                        "method": method,
+                        "score": wide.to_numpy().ravel(),
+                    }
+                )
+            )
+    if not frames:
+        return pd.DataFrame(
+            {
+                "sample": pd.Series(dtype=object),
+                "gene_set": pd.Series(dtype=object),
+                "method": pd.Series(dtype=object),
+                "score": pd.Series(dtype=float),
+            }
+        )
+    return pd.concat(frames, ignore_index=True)
