@@ -262,3 +262,11 @@ def test_array_input_and_errors() -> None:
     dup.index = ["G0", *x.index[:-1]]
     with pytest.raises(ValueError, match="duplicated gene"):
         scoring.zscore(dup, {"a": x.index[:10]})
+
+
+def test_gsva_family_needs_two_samples() -> None:
+    x = random_expr(n_samples=1)
+    for fn in (scoring.gsva, scoring.zscore, scoring.plage):
+        with pytest.raises(ValueError, match="at least 2 samples"):
+            fn(x, {"a": x.index[:10]})
+    assert np.isfinite(scoring.singscore(x, {"a": x.index[:10]}).to_numpy()).all()

@@ -32,7 +32,7 @@ GENE_METHOD = "expression"
 
 
 @dataclass(frozen=True)
-class TestSettings:
+class HypothesisSettings:
     """Parameters of the hypothesis tests (all from config)."""
 
     methods: tuple[str, ...]
@@ -63,7 +63,7 @@ def _untestable(h: Hypothesis, dataset: str, method: str, note: str, primary: bo
 
 
 def _group_row(h: Hypothesis, dataset: str, method: str, resistant: np.ndarray,
-               sensitive: np.ndarray, settings: TestSettings, primary: bool) -> dict:
+               sensitive: np.ndarray, settings: HypothesisSettings, primary: bool) -> dict:
     cmp = stats.compare_groups(
         resistant, sensitive, max_exact=settings.max_exact,
         n_permutations=settings.n_permutations, seed=settings.seed,
@@ -98,7 +98,7 @@ def evaluate(
     sets_used: dict[str, GeneSet],
     sets_full: dict[str, GeneSet],
     hypotheses: list[Hypothesis],
-    settings: TestSettings,
+    settings: HypothesisSettings,
 ) -> pd.DataFrame:
     """All hypothesis rows of one data set (contract columns first, then details).
 
@@ -109,6 +109,9 @@ def evaluate(
     groups = groups[groups.isin(["resistant", "sensitive"])]
     res_ids = groups.index[groups == "resistant"]
     sen_ids = groups.index[groups == "sensitive"]
+    # genes measured in every grouped sample: the ones scoring methods can use
+    values = expression[list(groups.index)].to_numpy(dtype=float)
+    complete = set(expression.index[np.isfinite(values).all(axis=1)])
     wide = {
         method: sub.pivot(index="gene_set", columns="sample", values="score")
         for method, sub in scores.groupby("method")
@@ -136,12 +139,12 @@ def evaluate(
         min_genes = h.min_genes if h.min_genes is not None else settings.min_size
         short = []
         for name in needed:
-            used, full = sets_used.get(name), sets_full[name]
-            n_used = len(used.up) if used else 0
-            if n_used < min_genes:
-                short.append((name, n_used, len(full.up)))
-        n_used_main = len(sets_used[h.gene_set].genes) if h.gene_set in sets_used else 0
-        missing = sorted(set(sets_full[h.gene_set].genes) - set(sets_used.get(h.gene_set, GeneSet("", ())).genes))
+            n_measured = len([g for g in sets_full[name].up if g in complete])
+            if name not in sets_used or n_measured < min_genes:
+                short.append((name, n_measured, len(sets_full[name].up)))
+        full_genes = sets_full[h.gene_set].genes
+        n_used_main = len([g for g in full_genes if g in complete])
+        missing = [g for g in full_genes if g not in complete]
         for method in settings.methods:
             primary = method == settings.primary
             if short:

@@ -51,6 +51,7 @@ __all__ = [
     "natural_spline_basis",
     "p_adjust_bh",
     "squeeze_var",
+    "tmixture_vector",
     "trigamma_inverse",
 ]
 

@@ -63,6 +63,7 @@ def meta_analyse(hypotheses: pd.DataFrame, alpha: float = 0.05, min_datasets: in
     for col in META_COLUMNS:
         if col not in table.columns:
             table[col] = np.nan
+    table["verdict"] = table["verdict"].astype(object)
     ok = table["verdict"].ne("not_testable") & table["p_value"].notna()
     if ok.any():
         table.loc[ok, "fdr"] = stats.bh_fdr(table.loc[ok, "p_value"].to_numpy(float))

@@ -300,14 +300,18 @@ def prepare_dataset(
             f"annotation of platform {platform or '?'}; is platform_annotation the right table?"
         )
 
+    # contract: sample, group, title first; then how the group was decided; then all metadata
     samples = sm.samples.copy()
-    samples.insert(0, "group", groups)
-    samples.insert(1, "group_field", field)
-    samples.insert(
-        2,
-        "group_value",
-        sm.samples[field].fillna("").astype(str),
+    front = pd.DataFrame(
+        {
+            "group": groups,
+            "title": sm.samples["title"] if "title" in sm.samples else "",
+            "group_field": field,
+            "group_value": sm.samples[field].fillna("").astype(str),
+        },
+        index=sm.samples.index,
     )
+    samples = pd.concat([front, samples.drop(columns=["title"], errors="ignore")], axis=1)
     samples = samples.reset_index()
     grouped = groups[groups != EXCLUDED]
     matrix = genes[grouped.index]

@@ -1,19 +1,23 @@
 """Per-sample gene-set scores: singscore, ssGSEA, GSVA, combined z-score, PLAGE, scanpy.
 
-Every method is a NumPy re-implementation, vectorised over samples (loops run over gene
-sets only, and for GSVA's kernel CDF over the samples of the density estimate), and
-checked against R in ``tests/test_scoring.py``:
+Every method except ``score_genes`` is a NumPy re-implementation, vectorised over samples
+(loops run over gene sets only, and for GSVA's kernel CDF over the samples of the density
+estimate), and checked against R in ``tests/test_scoring.py``:
 
 * ``ssgsea``, ``gsva``, ``zscore``, ``plage`` reproduce R GSVA 1.46
-  (``gsva(x, sets, method=...)``, old API) to ~1e-15 on the committed fixtures
+  (``gsva(x, sets, method=...)``, old API) to < 1e-13 (unnormalised ssGSEA, whose scores
+  are in the hundreds: < 5e-13) on the committed fixtures, including data with ties
   (``tests/data/reference/scoring_*``, made by ``tests/reference/make_scoring_fixtures.R``);
-  PLAGE up to the arbitrary sign of a singular vector.
+  PLAGE up to the arbitrary sign of a singular vector. GSVA's kernel CDF uses GSVA's own
+  lookup table of the normal CDF, so values match R, not an exact Phi.
 * ``singscore`` follows ``singscore::simpleScore`` (Foroutan et al. 2018) exactly;
   R singscore is not installed here, so it is tested on hand-computed examples.
 * ``score_genes`` wraps :func:`scanpy.tl.score_genes` (imported inside the function).
 
-gseapy is not used: its ``ssgsea`` and ``gsva`` do not reproduce GSVA 1.46 (different
-rank weights and normalisation), and importing it costs ~4 s.
+gseapy 1.3.1 is not used: its ``ssgsea`` and ``gsva`` match GSVA 1.46 on tie-free data
+but not when values tie within a sample (up to 0.04 for normalised ssGSEA and 7e-4 for
+GSVA on the fixtures: it breaks ties differently and does not truncate average ranks),
+and importing it costs ~4 s.
 
 Input and missing values
 ------------------------
@@ -159,11 +163,18 @@ def _combine(
 
 def _drop_constant(df: pd.DataFrame) -> pd.DataFrame:
     """GSVA 1.46 ``.filterFeatures``: drop genes with sd < 1e-10 (gsva, zscore, plage)."""
+    if df.shape[1] < 2:
+        raise ValueError(
+            f"gsva, zscore and plage standardise genes across samples and need at least 2 "
+            f"samples; got {df.shape[1]}"
+        )
     sd = df.to_numpy().std(axis=1, ddof=1)
     keep = sd >= _CONSTANT_SD
     if not keep.all():
         log.info("scoring: dropped %d constant genes (GSVA convention)", (~keep).sum())
         df = df.loc[keep]
+    if len(df) < 2:
+        raise ValueError("fewer than two non-constant genes in the expression matrix")
     return df
 
 
@@ -270,8 +281,9 @@ def ssgsea(
     enrichment score is the sum over the whole ranking of the weighted in-set minus the
     out-of-set running ECDFs (GSVA's closed form ``.fastRndWalk``). With ``normalize``
     (``ssgsea.norm=TRUE``) all scores are divided by the range (max - min) of all the
-    scores computed in this call, so they depend on which sets are scored together.
-    Returns sets x samples.
+    scores computed in this call, so they depend on which sets are scored together (with
+    a single set and a single sample the range is 0 and, as in R, the score is not
+    finite). Returns sets x samples.
     """
     df = _prepare(expr)
     sets = _as_gene_sets(gene_sets)

@@ -62,13 +62,14 @@ def _open_text(path: Path) -> io.TextIOBase:
 
 
 def _characteristics_columns(
-    values_per_line: list[list[str]], suffix: str, notes: list[str]
+    values_per_line: list[list[str]], channel: str, notes: list[str]
 ) -> dict[str, list[str | None]]:
     """Turn `!Sample_characteristics_chN` lines into one column per key.
 
     Each cell reads "key: value". A line may mix keys across samples, so keys are taken
     per cell. A key repeated for one sample (two lines with the same key) is joined with
-    "; ". Cells without "key:" go to `characteristics{suffix}` so nothing is lost.
+    "; ". Cells without "key:" go to `characteristics_{channel}` so nothing is lost.
+    Keys of the second channel are suffixed " (ch2)" so they cannot shadow channel 1.
     """
     n = len(values_per_line[0]) if values_per_line else 0
     columns: dict[str, list[str | None]] = {}
@@ -78,10 +79,10 @@ def _characteristics_columns(
                 continue
             key, sep, value = cell.partition(":")
             if sep and key.strip():
-                name = key.strip()
+                name = key.strip() if channel == "ch1" else f"{key.strip()} ({channel})"
                 value = value.strip()
             else:
-                name = f"characteristics{suffix}"
+                name = f"characteristics_{channel}"
                 value = cell.strip()
             col = columns.setdefault(name, [None] * n)
             if col[i] is None:
@@ -159,9 +160,7 @@ def read_series_matrix(path: str | Path) -> SeriesMatrix:
                 )
         m = re.fullmatch(r"characteristics_(ch\d+)", key)
         if m:
-            suffix = "" if m.group(1) == "ch1" else f" ({m.group(1)})"
-            for name, col in _characteristics_columns(lines, suffix, notes).items():
-                table[name + suffix if suffix and not name.endswith(suffix) else name] = col
+            table.update(_characteristics_columns(lines, m.group(1), notes))
             continue
         if len(lines) == 1:
             table[key] = [None if v in MISSING_TOKENS else v for v in lines[0]]

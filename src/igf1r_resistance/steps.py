@@ -149,7 +149,7 @@ def _read_used_gmt(path: str) -> list[gs.GeneSet]:
 
 def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
                    hyp_config: dict, scoring: dict, out: str, log: logging.Logger) -> None:
-    from .hypotheses import TestSettings, evaluate
+    from .hypotheses import HypothesisSettings, evaluate
 
     _, expr, groups = load_expression(adata_path)
     scores = read_tsv(scores_path)
@@ -161,7 +161,7 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_con
     mins = set_min_sizes(sets, hyps, gene_set_config["min_size"])
     used = {s.name: s for s in used_sets(sets, complete, mins)}
     full = {s.name: s for s in sets}
-    settings = TestSettings(
+    settings = HypothesisSettings(
         methods=tuple(scoring["methods"]), primary=scoring["primary"], min_size=gene_set_config["min_size"],
         alpha=hyp_config["fdr"], p_value=hyp_config["p_value"], max_exact=hyp_config["max_exact"],
         n_permutations=hyp_config["permutations"], seed=hyp_config["seed"],

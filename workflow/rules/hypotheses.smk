@@ -5,20 +5,20 @@ rule hypotheses:
         gene_sets=gene_set_files(),
     output:
         "results/{ds}/hypotheses.tsv",
-    params:
-        scoring=config["scoring"],
-        gene_sets=config["gene_sets"],
-        hypotheses=config["hypotheses"],
     log:
         "logs/hypotheses/{ds}.log",
     benchmark:
         "results/benchmarks/hypotheses/{ds}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=input_mb("adata", "scores"),
         runtime=30,
-    conda:
-        "../../envs/pipeline.yaml"
+    params:
+        scoring=config["scoring"],
+        gene_sets=config["gene_sets"],
+        hypotheses=config["hypotheses"],
     script:
         "../../scripts/hypotheses.py"
 
@@ -29,17 +29,17 @@ rule meta:
     output:
         hypotheses="results/summary/hypotheses.tsv",
         meta="results/summary/meta.tsv",
-    params:
-        fdr=config["hypotheses"]["fdr"],
     log:
         "logs/meta/meta.log",
     benchmark:
         "results/benchmarks/meta/meta.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/pipeline.yaml"
+    params:
+        fdr=config["hypotheses"]["fdr"],
     script:
         "../../scripts/meta.py"

@@ -7,17 +7,17 @@ rule prepare:
         adata="results/{ds}/expression.h5ad",
         samples="results/{ds}/samples.tsv",
         probes="results/{ds}/probes.tsv",
-    params:
-        settings=dataset_settings,
     log:
         "logs/prepare/{ds}.log",
     benchmark:
         "results/benchmarks/prepare/{ds}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=input_mb("series"),
         runtime=20,
-    conda:
-        "../../envs/pipeline.yaml"
+    params:
+        settings=dataset_settings,
     script:
         "../../scripts/prepare.py"

@@ -18,18 +18,18 @@ rule report:
             caption="../report/report.rst",
             category="Report",
         ),
-    params:
-        config=config,
-        datasets=DATASETS,
     log:
         "logs/report/report.log",
     benchmark:
         "results/benchmarks/report/report.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../../envs/pipeline.yaml"
+    params:
+        config=config,
+        datasets=DATASETS,
     script:
         "../../scripts/report.py"

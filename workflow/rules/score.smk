@@ -5,19 +5,19 @@ rule score:
     output:
         scores="results/{ds}/scores.tsv",
         gmt="results/{ds}/gene_sets.gmt",
-    params:
-        scoring=config["scoring"],
-        gene_sets=config["gene_sets"],
-        extra=config["hypotheses"]["extra"],
     log:
         "logs/score/{ds}.log",
     benchmark:
         "results/benchmarks/score/{ds}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=input_mb("adata"),
         runtime=30,
-    conda:
-        "../../envs/pipeline.yaml"
+    params:
+        scoring=config["scoring"],
+        gene_sets=config["gene_sets"],
+        extra=config["hypotheses"]["extra"],
     script:
         "../../scripts/score.py"

@@ -1,0 +1,58 @@
+"""Config validation: schema defaults and messages that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from igf1r_resistance.config import validate_config
+from igf1r_resistance.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
+
+
+@pytest.fixture
+def config(monkeypatch):
+    monkeypatch.chdir(REPO)
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def test_default_config_is_valid_and_defaults_are_filled(config):
+    del config["scoring"]
+    out = validate_config(config, SCHEMA)
+    assert out["scoring"]["primary"] == "singscore"
+    assert out["geo"]["local_mirrors"] == [".test/geo"]
+    assert out["datasets"]["GSE15709"]["log2"] == "auto"
+
+
+def test_every_schema_field_is_described():
+    schema = yaml.safe_load(SCHEMA.read_text())
+
+    def walk(node, path):
+        for name, sub in node.get("properties", {}).items():
+            assert "description" in sub or sub.get("type") == "object" and "properties" in sub, f"{path}.{name}"
+            walk(sub, f"{path}.{name}")
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], path + ".*")
+
+    walk(schema, "config")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["datasets"]["GSE15709"].update(drugg="x"), "datasets.GSE15709: unknown key(s) 'drugg'"),
+    (lambda c: c.update(scorin={}), "(top level): unknown key(s) 'scorin'"),
+    (lambda c: c["datasets"]["GSE15709"].update(log2="maybe"), "datasets.GSE15709.log2: 'maybe' is not one of"),
+    (lambda c: c["datasets"]["GSE15709"]["groups"].pop("by"), "datasets.GSE15709.groups: 'by' is required"),
+    (lambda c: c["datasets"].update({"my data": c["datasets"]["GSE15709"]}), "datasets: 'my data' does not match '^GSE[0-9]+$'"),
+    (lambda c: c["scoring"].update(methods=["gsva"]), "scoring.primary: 'singscore' must be one of"),
+    (lambda c: c["gene_sets"].update(gmt=["missing.gmt"]), "gene_sets.gmt: file 'missing.gmt' does not exist"),
+    (lambda c: c["scoring"].update(methods=["magic"]), "scoring.methods.0: 'magic' is not one of"),
+])
+def test_errors_name_the_key(config, edit, message):
+    edit(config)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, SCHEMA)
+    assert message in str(err.value)

@@ -1,0 +1,99 @@
+"""Mechanism catalogue, GMT files and hypothesis collection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from igf1r_resistance.errors import ConfigError, InputFormatError
+from igf1r_resistance.genesets import (
+    GeneSet, collect, format_gmt, gmt_prediction, load_catalogue, read_gmt, restrict,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CATALOGUE = REPO / "workflow/resources/mechanisms.yaml"
+HALLMARK = REPO / "tests/data/h.all.v7.0.symbols.gmt"
+
+
+def test_catalogue_covers_mechanisms_md():
+    header, sets, hyps = load_catalogue(CATALOGUE)
+    assert header["version"]
+    ids = {h.id for h in hyps}
+    for hid in ["igf1r_axis_up", "pi3k_akt_up", "mapk_up", "proliferation_up", "antiapoptosis_up", "abc_up",
+                "ecm_up", "igfbp_changed", "repressors_down", "igf1r_abc_coupled", "igf1r_ecm_coupled"]:
+        assert hid in ids
+    for h in hyps:
+        assert h.source, f"hypothesis {h.id} has no source"
+    by_name = {s.name: s for s in sets}
+    for s in sets:
+        assert s.source, f"set {s.name} has no source"
+    assert set(by_name["IGF1R_AXIS"].up) == {"IGF1R", "IGF1", "IGF2", "IRS1", "IRS2"}
+    assert {"ABCB1", "ABCC1", "ABCG2"} <= set(by_name["ABC_TRANSPORTERS"].up)
+    assert len(by_name["ABC_TRANSPORTERS"].up) == 48  # HGNC group 417, protein-coding
+    assert "BAX" in by_name["ANTI_APOPTOSIS"].down
+
+
+def test_catalogue_symbols_are_current_hgnc():
+    from igf1r_resistance.symbols import SymbolMapper
+
+    mapper = SymbolMapper.from_file(REPO / "workflow/resources/hgnc_symbols.tsv.gz")
+    _, sets, _ = load_catalogue(CATALOGUE)
+    for s in sets:
+        for g in s.genes:
+            assert g in mapper.approved, f"{s.name}: {g} is not an approved HGNC symbol"
+
+
+def test_read_gmt_and_round_trip(tmp_path):
+    sets = read_gmt(HALLMARK)
+    assert len(sets) == 50 and all(len(s.up) >= 5 for s in sets)
+    path = tmp_path / "x.gmt"
+    path.write_text(format_gmt(sets[:3]))
+    again = read_gmt(path)
+    assert [s.up for s in again] == [s.up for s in sets[:3]]
+
+
+def test_format_gmt_splits_up_down():
+    text = format_gmt([GeneSet("A", ("x", "y"), ("z",), "src")])
+    assert text.splitlines() == ["A_UP\tsrc\tx\ty", "A_DN\tsrc\tz"]
+
+
+def test_bad_gmt(tmp_path):
+    path = tmp_path / "bad.gmt"
+    path.write_text("ONLYNAME\n")
+    with pytest.raises(InputFormatError, match="line 1"):
+        read_gmt(path)
+    path.write_text("")
+    with pytest.raises(InputFormatError, match="empty"):
+        read_gmt(path)
+
+
+@pytest.mark.parametrize("name, predicted", [("X_UP", "up"), ("X_DN", "down"), ("X_DOWN", "down"),
+                                             ("HALLMARK_HYPOXIA", "changed")])
+def test_gmt_prediction(name, predicted):
+    assert gmt_prediction(name) == predicted
+
+
+def test_collect_adds_exploratory_and_user_hypotheses():
+    extra = [{"id": "emt_up", "test": "group", "gene_set": "HALLMARK_EPITHELIAL_MESENCHYMAL_TRANSITION",
+              "predicted": "up"}]
+    _, sets, hyps = collect(CATALOGUE, [str(HALLMARK)], extra)
+    ids = {h.id: h for h in hyps}
+    assert ids["HALLMARK_HYPOXIA"].exploratory and ids["HALLMARK_HYPOXIA"].predicted == "changed"
+    assert ids["emt_up"].gene_set == "HALLMARK_EPITHELIAL_MESENCHYMAL_TRANSITION"
+
+
+def test_collect_rejects_unknown_set_and_bad_prediction():
+    with pytest.raises(ConfigError, match="neither in the catalogue nor in gene_sets.gmt"):
+        collect(CATALOGUE, [], [{"id": "x", "test": "group", "gene_set": "NOPE", "predicted": "up"}])
+    with pytest.raises(ConfigError, match="predicted must be one of"):
+        collect(CATALOGUE, [], [{"id": "x", "test": "coupling", "gene_set": "ECM", "with_set": "MAPK",
+                                 "predicted": "up"}])
+    with pytest.raises(ConfigError, match="already used"):
+        collect(CATALOGUE, [], [{"id": "abc_up", "test": "gene", "gene": "ABCB1", "predicted": "up"}])
+
+
+def test_restrict_keeps_order():
+    s = GeneSet("S", ("a", "b", "c"), ("d", "e"))
+    r = restrict(s, {"c", "a", "e"})
+    assert r.up == ("a", "c") and r.down == ("e",)

@@ -1,0 +1,177 @@
+"""End-to-end: the real snakemake on the demo data, its outputs, reruns and user errors."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import copy_workflow, snakemake
+from geo_server import serve_directory
+
+pytestmark = pytest.mark.workflow
+DATASETS = ["GSE15709", "GSE11440", "GSE27473"]
+CONTRACT = {
+    "samples.tsv": ["sample", "group", "title"],
+    "de.tsv": ["gene", "logFC", "AveExpr", "t", "P.Value", "adj.P.Val", "B"],
+    "scores.tsv": ["sample", "gene_set", "method", "score"],
+    "hypotheses.tsv": ["dataset", "hypothesis", "method", "effect", "ci_low", "ci_high", "p_value",
+                       "fdr", "predicted", "observed", "verdict"],
+}
+
+
+def test_demo_writes_every_contract_file(demo_run: Path):
+    for ds in DATASETS:
+        for name, columns in CONTRACT.items():
+            table = pd.read_csv(demo_run / "results" / ds / name, sep="\t")
+            assert list(table.columns[: len(columns)]) == columns, (ds, name)
+            assert len(table) > 0
+        assert (demo_run / "results" / ds / "gene_sets.gmt").stat().st_size > 0
+        assert (demo_run / "results" / ds / "gsea.tsv").exists()
+    summary = pd.read_csv(demo_run / "results/summary/hypotheses.tsv", sep="\t")
+    assert set(summary["dataset"]) == set(DATASETS)
+    assert set(summary["verdict"]) <= {"supported", "contradicted", "inconclusive", "not_testable"}
+    meta = pd.read_csv(demo_run / "results/summary/meta.tsv", sep="\t")
+    assert "igf1r_axis_up" in set(meta["hypothesis"])
+    assert (demo_run / "results/report/report.html").stat().st_size > 10_000
+
+
+def test_demo_groups_match_the_manifest(demo_run: Path):
+    # resistant/sensitive split as read from each file's own metadata (shared MANIFEST.tsv)
+    expected = {
+        "GSE15709": ({"GSM385726", "GSM385727", "GSM385728", "GSM385729", "GSM385730"},
+                     {"GSM385721", "GSM385722", "GSM385723", "GSM385724", "GSM385725"}),
+        "GSE11440": ({"GSM288501", "GSM288502", "GSM288536"}, {"GSM288491", "GSM288497", "GSM288499"}),
+        "GSE27473": ({"GSM678805", "GSM678806", "GSM678807"}, {"GSM678802", "GSM678803", "GSM678804"}),
+    }
+    for ds, (resistant, sensitive) in expected.items():
+        samples = pd.read_csv(demo_run / "results" / ds / "samples.tsv", sep="\t")
+        assert set(samples.loc[samples["group"] == "resistant", "sample"]) == resistant
+        assert set(samples.loc[samples["group"] == "sensitive", "sample"]) == sensitive
+
+
+def test_demo_h5ad_records_decisions(demo_run: Path):
+    import anndata as ad
+
+    a = ad.read_h5ad(demo_run / "results/GSE15709/expression.h5ad")
+    assert set(a.obs["group"]) == {"resistant", "sensitive"}
+    assert bool(a.uns["log2"]["transformed"]) is True  # MAS5 linear intensities
+    assert "IGF2" in a.var_names  # kept through its multi-gene probe
+    b = ad.read_h5ad(demo_run / "results/GSE27473/expression.h5ad")
+    assert bool(b.uns["log2"]["transformed"]) is False  # already log2 RMA
+
+
+def test_second_run_reruns_nothing(demo_run: Path):
+    result = snakemake(demo_run, "--cores", "2", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Nothing to be done" in result.stdout + (result.stdout + result.stderr)
+
+
+# --------------------------------------------------------------------------- user errors
+
+
+def _edited_config(tmp_path: Path, edit) -> Path:
+    workdir = copy_workflow(tmp_path / "wf")
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    edit(config)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return workdir
+
+
+def _only(config: dict, ds: str) -> None:
+    config["datasets"] = {ds: config["datasets"][ds]}
+
+
+def test_unknown_config_key_is_named(tmp_path: Path):
+    workdir = _edited_config(tmp_path, lambda c: c["datasets"]["GSE15709"].update(drugg="x"))
+    result = snakemake(workdir, "--cores", "1", "--dry-run")
+    assert result.returncode != 0
+    assert "datasets.GSE15709" in (result.stdout + result.stderr) and "'drugg'" in (result.stdout + result.stderr)
+
+
+def test_primary_method_must_be_configured(tmp_path: Path):
+    workdir = _edited_config(tmp_path, lambda c: c["scoring"].update(methods=["zscore"], primary="singscore"))
+    result = snakemake(workdir, "--cores", "1", "--dry-run")
+    assert result.returncode != 0
+    assert "scoring.primary" in (result.stdout + result.stderr)
+
+
+@pytest.mark.parametrize(
+    "groups, message",
+    [
+        ({"by": "cell line", "resistant": "nomatch", "sensitive": "parental"}, "groups.resistant ('nomatch') matches 0"),
+        ({"by": "cell line", "resistant": "nomatch", "sensitive": "nothing"}, "neither groups.resistant"),
+        ({"by": "cell line", "resistant": "A2780", "sensitive": "parental"}, "match both"),
+        ({"by": "no such field", "resistant": "Round5", "sensitive": "parental"}, "is not a sample field"),
+    ],
+)
+def test_grouping_errors_name_dataset_and_field(tmp_path: Path, groups: dict, message: str):
+    def edit(c):
+        _only(c, "GSE15709")
+        c["datasets"]["GSE15709"]["groups"] = groups
+
+    workdir = _edited_config(tmp_path, edit)
+    result = snakemake(workdir, "--cores", "1", "results/GSE15709/expression.h5ad")
+    assert result.returncode != 0
+    assert "data set GSE15709" in (result.stdout + result.stderr)
+    assert message in (result.stdout + result.stderr)
+    assert not (workdir / "results/GSE15709/expression.h5ad").exists()
+    assert not list((workdir / "results").rglob("*.tmp"))
+
+
+def test_platform_without_annotation_is_reported(tmp_path: Path):
+    def edit(c):
+        _only(c, "GSE11440")
+        c["geo"]["offline"] = True
+
+    workdir = _edited_config(tmp_path, edit)
+    shutil.rmtree(workdir / ".test/geo/platforms")
+    result = snakemake(workdir, "--cores", "1", "results/GSE11440/expression.h5ad")
+    assert result.returncode != 0
+    assert "data set GSE11440" in (result.stdout + result.stderr) and "GPL570 has no annotation" in (result.stdout + result.stderr)
+    assert "platform_annotation" in (result.stdout + result.stderr)
+
+
+def test_new_accession_is_downloaded_from_geo_layout(tmp_path: Path):
+    """A series not in the local mirror comes over HTTP from a GEO-shaped server on 127.0.0.1."""
+    mirror = tmp_path / "remote"
+    shutil.copytree(Path(__file__).resolve().parents[1] / ".test/geo", mirror)
+
+    def edit(c):
+        _only(c, "GSE11440")
+        c["geo"]["local_mirrors"] = []
+
+    workdir = _edited_config(tmp_path, edit)
+    with serve_directory(mirror) as server:
+        config = yaml.safe_load((workdir / "config.yaml").read_text())
+        config["geo"]["base_url"] = server.url
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        result = snakemake(workdir, "--cores", "1", "results/GSE11440/samples.tsv")
+        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+        paths = [r for r in server.requests]
+    assert any("series/GSE11nnn/GSE11440/matrix/GSE11440_series_matrix.txt.gz" in str(p) for p in paths)
+    log = (workdir / "logs/fetch_series/GSE11440.log").read_text()
+    assert server.url in log
+    with gzip.open(workdir / "resources/geo/GSE11440/series_matrix.txt.gz", "rt") as fh:
+        assert fh.readline().startswith("!Series_title")
+
+
+def test_unknown_accession_says_not_found(tmp_path: Path):
+    def edit(c):
+        c["datasets"] = {"GSE99999999": {"groups": {"by": "title", "resistant": "a", "sensitive": "b"}}}
+        c["geo"]["local_mirrors"] = []
+
+    workdir = _edited_config(tmp_path, edit)
+    with serve_directory(tmp_path / "wf/.test/geo") as server:
+        config = yaml.safe_load((workdir / "config.yaml").read_text())
+        config["geo"]["base_url"] = server.url
+        config["geo"]["retries"] = 0
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        result = snakemake(workdir, "--cores", "1", "resources/geo/GSE99999999/series_matrix.txt.gz")
+    assert result.returncode != 0
+    assert "GSE99999999" in (result.stdout + result.stderr) and "was not found" in (result.stdout + result.stderr)
+    assert not (workdir / "resources/geo/GSE99999999/series_matrix.txt.gz").exists()
