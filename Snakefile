@@ -16,6 +16,7 @@ include: "workflow/rules/prepare.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/de.smk"
 include: "workflow/rules/hypotheses.smk"
+include: "workflow/rules/qc.smk"
 include: "workflow/rules/report.smk"
 
 

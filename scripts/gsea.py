@@ -1,7 +1,7 @@
 """Snakemake adapter: preranked GSEA of the data set's gene sets on the moderated t."""
 
-from igf1r_resistance.steps import run_gsea
 from igf1r_resistance.runner import run_step
+from igf1r_resistance.steps import run_gsea
 
 
 def step(smk, log):

@@ -1,7 +1,7 @@
 """Snakemake adapter: series matrix + annotation -> log2 gene matrix with groups."""
 
-from igf1r_resistance.steps import run_prepare
 from igf1r_resistance.runner import run_step
+from igf1r_resistance.steps import run_prepare
 
 
 def step(smk, log):

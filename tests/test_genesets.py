@@ -8,7 +8,13 @@ import pytest
 
 from igf1r_resistance.errors import ConfigError, InputFormatError
 from igf1r_resistance.genesets import (
-    GeneSet, collect, format_gmt, gmt_prediction, load_catalogue, read_gmt, restrict,
+    GeneSet,
+    collect,
+    format_gmt,
+    gmt_prediction,
+    load_catalogue,
+    read_gmt,
+    restrict,
 )
 
 REPO = Path(__file__).resolve().parents[1]

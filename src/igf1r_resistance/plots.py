@@ -331,6 +331,13 @@ def forest(rows: list[ForestRow], xlabel: str, pooled: Pooled | None = None, ref
     if pooled:
         vals += [pooled.estimate, pooled.low, pooled.high]
     lo, hi = padded(vals, include=[reference])
+    ests = [r.estimate for r in rows if np.isfinite(r.estimate)]
+    if pooled and np.isfinite(pooled.estimate):
+        ests += [pooled.estimate]
+    if ests:  # keep every point estimate in view; very long CIs are cut (arrow) rather than squash the rest
+        span = max(max(ests) - min(ests), 1.0)
+        lo, hi = max(lo, min(ests) - 0.75 * span), min(hi, max(ests) + 0.75 * span)
+        lo, hi = min(lo, reference), max(hi, reference)
     if clip:
         lo, hi = max(lo, clip[0]), min(hi, clip[1])
     sx = Scale(lo, hi, label_w, label_w + plot_w)
@@ -394,7 +401,7 @@ class Point:
 def scatter(points: list[Point], xlabel: str, ylabel: str, width: float = 380, height: float = 300,
             title: str = "", highlight: Sequence[bool] | None = None) -> str:
     """Scatter plot coloured by group; `highlight` draws a black ring (e.g. outlier samples)."""
-    left, right, top, bottom = 58, 12, 28 if title else 22, 44
+    left, right, top, bottom = 58, 12, 44 if title else 26, 44
     xs = [p.x for p in points]
     ys = [p.y for p in points]
     xlo, xhi = padded(xs)
@@ -413,7 +420,7 @@ def scatter(points: list[Point], xlabel: str, ylabel: str, width: float = 380, h
             pts.append(f'<circle cx="{f(sx(p.x))}" cy="{f(sy(p.y))}" r="4.5"{ring}>{tip(p.hover)}</circle>')
         parts.append(f'<g fill="{group_colour(g)}" fill-opacity="0.85" stroke="#fff" stroke-width="0.6">'
                      f'{"".join(pts)}</g>')
-    parts.append(legend([(g, group_colour(g)) for g in groups], left + 6, top + 10))
+    parts.append(legend([(g, group_colour(g)) for g in groups], left, top - 8))
     return svg(width, height, "".join(parts), label=title or f"{ylabel} vs {xlabel}")
 
 
@@ -461,7 +468,8 @@ def heatmap(values: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[
     top = (18 if title else 2) + 12
     x0 = label_w + mark_w + (8 if row_groups is not None else 0)
     y0 = top + 4
-    width = x0 + n_cols * cw + 12
+    width = max(x0 + n_cols * cw + 12, 0.92 * CHAR_W * len(legend_text) + x0 * 0 + 12,
+                CHAR_W * len(title) * 1.1 + 8 if title else 0)
     height = y0 + n_rows * ch + col_label_h + 30
     parts = [title and text(2, 13, title, extra=' font-weight="bold"')]
     # group bar above the columns
@@ -490,7 +498,7 @@ def heatmap(values: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[
             x = x0 + j * cw + cw / 2 + 3.5
             parts.append(f'<text transform="translate({f(x)},{f(yb)}) rotate(-90)" text-anchor="end" '
                          f'font-size="10">{esc(s)}</text>')
-    parts.append(text(x0, height - 8, legend_text, extra=' font-size="10" fill="#555"'))
+    parts.append(text(4, height - 8, legend_text, extra=' font-size="10" fill="#555"'))
     return svg(width, height, "".join(parts), label=title or legend_text)
 
 
@@ -553,6 +561,7 @@ class VolcanoGene:
     hover: str
     colour: str = "#e7298a"
     label: bool = False
+    priority: float = 0.0  # labels are placed in increasing priority; crowded ones are dropped
 
 
 def volcano(background_x: np.ndarray, background_y: np.ndarray, genes: list[VolcanoGene],
@@ -597,21 +606,42 @@ def volcano(background_x: np.ndarray, background_y: np.ndarray, genes: list[Volc
         parts.append(f'<line x1="{f(left)}" y1="{f(y)}" x2="{f(width - right)}" y2="{f(y)}" stroke="#b2182b" '
                      f'stroke-dasharray="4 3"/>')
     pts = []
-    labels = []
     for g in genes:
         if not (np.isfinite(g.logfc) and np.isfinite(g.neglog10p)):
             continue
         x, y = sx(g.logfc), sy(g.neglog10p)
         pts.append(f'<circle cx="{f(x)}" cy="{f(y)}" r="3.6" fill="{g.colour}">{tip(g.hover)}</circle>')
-        if g.label:
-            anchor = "start" if x < (left + width - right) / 2 else "end"
-            dx = 6 if anchor == "start" else -6
-            labels.append(text(x + dx, y - 4, g.gene, anchor, ' font-size="10" font-weight="bold"'))
     parts.append(f'<g stroke="#fff" stroke-width="0.6">{"".join(pts)}</g>')
-    parts.append("".join(labels))
+    to_label = [(sx(g.logfc), sy(g.neglog10p), g.gene) for g in sorted(genes, key=lambda g: g.priority)
+                if g.label and np.isfinite(g.logfc) and np.isfinite(g.neglog10p)]
+    parts.append(place_labels(to_label, (left, top, width - right, height - bottom)))
     if legend_items:
         parts.append(legend(legend_items, left + 6, 14))
     return svg(width, height, "".join(parts), label="volcano plot")
+
+
+def place_labels(points: Sequence[tuple[float, float, str]], bounds: tuple[float, float, float, float],
+                 size: float = 10) -> str:
+    """Labels beside points, in the given order of priority; a label that would overlap an
+    already placed one (or leave the plot) tries three other corners and is dropped if none fits
+    (the point keeps its tooltip). Leader lines join labels to points."""
+    placed: list[tuple[float, float, float, float]] = []
+    out = []
+    h = size + 2
+    for x, y, label in points:
+        w = 0.62 * size * len(str(label)) + 2
+        for dx, dy in ((6, -6), (6, 6 + h), (-6 - w, -6), (-6 - w, 6 + h), (6, -6 - h), (-6 - w, -6 - h)):
+            box = (x + dx, y + dy - h, x + dx + w, y + dy)
+            inside = box[0] >= bounds[0] and box[2] <= bounds[2] and box[1] >= bounds[1] and box[3] <= bounds[3]
+            clash = any(not (box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3]) for b in placed)
+            if inside and not clash:
+                placed.append(box)
+                lx = box[0] if dx > 0 else box[2]
+                out.append(f'<line x1="{f(x)}" y1="{f(y)}" x2="{f(lx)}" y2="{f(box[3] - h / 2)}" stroke="#999" '
+                           'stroke-width="0.7"/>')
+                out.append(text(box[0] + 1, box[3] - 2, label, extra=f' font-size="{size}" font-weight="bold"'))
+                break
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- GSEA running sum

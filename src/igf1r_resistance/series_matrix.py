@@ -114,7 +114,7 @@ def read_series_matrix(path: str | Path) -> SeriesMatrix:
     notes: list[str] = []
     try:
         with _open_text(path) as fh:
-            for lineno, line in enumerate(fh, start=1):
+            for line in fh:
                 if in_table:
                     if line.startswith(TABLE_END):
                         saw_end = True

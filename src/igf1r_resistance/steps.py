@@ -16,7 +16,6 @@ from . import genesets as gs
 from .errors import InputFormatError
 from .io import read_tsv, write_h5ad, write_text, write_tsv
 
-
 # --------------------------------------------------------------------------- helpers
 
 

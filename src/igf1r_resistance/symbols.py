@@ -25,7 +25,7 @@ class SymbolMapper:
         self.ensembl = {str(e): s for e, s in zip(table["ensembl_gene_id"], table["symbol"]) if str(e)}
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "SymbolMapper":
+    def from_file(cls, path: str | Path) -> SymbolMapper:
         table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
         return cls(table)
 

@@ -46,6 +46,15 @@ def all_outputs():
         "gene_sets.gmt",
         "gsea.tsv",
         "hypotheses.tsv",
+        "qc/pca.tsv",
+        "qc/pca_variance.tsv",
+        "qc/distributions.tsv",
+        "qc/columns.tsv",
+        "qc/correlation.tsv",
+        "qc/outliers.tsv",
+        "qc/set_heatmaps.tsv",
+        "qc/gene_values.tsv",
+        "qc/gsea_running.tsv",
     ]:
         files += per_dataset(f"results/{{ds}}/{name}")
     return files + [

@@ -1,9 +1,28 @@
 localrules:
     report,
+    report_figures,
+
+
+def qc_inputs(pattern):
+    """Named inputs qc_<name> for every QC table (one path, or one per data set)."""
+    names = [
+        "pca",
+        "pca_variance",
+        "distributions",
+        "columns",
+        "correlation",
+        "outliers",
+        "set_heatmaps",
+        "gene_values",
+        "gsea_running",
+    ]
+    return {f"qc_{n}": pattern(f"results/{{ds}}/qc/{n}.tsv") for n in names}
 
 
 rule report:
     input:
+        **qc_inputs(per_dataset),
+        figures=per_dataset("results/report/figures/{ds}/volcano.svg"),
         adata=per_dataset("results/{ds}/expression.h5ad"),
         samples=per_dataset("results/{ds}/samples.tsv"),
         de=per_dataset("results/{ds}/de.tsv"),
@@ -13,10 +32,15 @@ rule report:
         meta="results/summary/meta.tsv",
         catalogue=config["gene_sets"]["catalogue"],
     output:
-        report(
+        html=report(
             "results/report/report.html",
             caption="../report/report.rst",
             category="Report",
+        ),
+        forest=report(
+            "results/report/figures/forest.svg",
+            caption="../report/forest.rst",
+            category="Across data sets",
         ),
     log:
         "logs/report/report.log",
@@ -31,5 +55,54 @@ rule report:
     params:
         config=config,
         datasets=DATASETS,
+        qc=QC_SETTINGS,
+    script:
+        "../../scripts/report.py"
+
+
+rule report_figures:
+    input:
+        **qc_inputs(str),
+        samples="results/{ds}/samples.tsv",
+        de="results/{ds}/de.tsv",
+        catalogue=config["gene_sets"]["catalogue"],
+    output:
+        distributions=report(
+            "results/report/figures/{ds}/distributions.svg",
+            caption="../report/distributions.rst",
+            category="{ds}",
+            subcategory="Quality control",
+        ),
+        pca=report(
+            "results/report/figures/{ds}/pca.svg",
+            caption="../report/pca.rst",
+            category="{ds}",
+            subcategory="Quality control",
+        ),
+        correlation=report(
+            "results/report/figures/{ds}/correlation.svg",
+            caption="../report/correlation.rst",
+            category="{ds}",
+            subcategory="Quality control",
+        ),
+        volcano=report(
+            "results/report/figures/{ds}/volcano.svg",
+            caption="../report/volcano.rst",
+            category="{ds}",
+            subcategory="Differential expression",
+        ),
+    log:
+        "logs/report_figures/{ds}.log",
+    benchmark:
+        "results/benchmarks/report_figures/{ds}.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=input_mb("de"),
+        runtime=10,
+    params:
+        config=config,
+        qc=QC_SETTINGS,
     script:
         "../../scripts/report.py"

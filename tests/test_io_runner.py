@@ -1,0 +1,56 @@
+"""Atomic writes and the Snakemake step runner's error handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from igf1r_resistance.errors import GroupingError
+from igf1r_resistance.io import atomic_path, read_tsv, write_tsv
+from igf1r_resistance.runner import run_step
+
+
+def test_write_tsv_round_trip_no_index(tmp_path: Path):
+    table = pd.DataFrame({"gene": ["A", "B"], "logFC": [1.23456789012, -0.5]})
+    write_tsv(table, tmp_path / "t.tsv")
+    text = (tmp_path / "t.tsv").read_text()
+    assert text.splitlines()[0] == "gene\tlogFC" and "1.23456789" in text
+    pd.testing.assert_frame_equal(read_tsv(tmp_path / "t.tsv"), table)
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path: Path):
+    target = tmp_path / "out.tsv"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("boom")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def _fake_snakemake(tmp_path: Path):
+    return SimpleNamespace(log=[str(tmp_path / "step.log")], rule="prepare",
+                           wildcards=SimpleNamespace(items=lambda: [("ds", "GSE1")]))
+
+
+def test_user_error_is_one_line_not_a_traceback(tmp_path: Path, capsys):
+    def step(smk, log):
+        raise GroupingError("data set GSE1: groups.resistant ('x') matches 0 sample(s)")
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_step(_fake_snakemake(tmp_path), step)
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "ERROR in rule prepare" in err and "groups.resistant" in err and "Traceback" not in err
+    assert "groups.resistant" in (tmp_path / "step.log").read_text()
+
+
+def test_bug_keeps_its_traceback_in_the_log(tmp_path: Path):
+    def step(smk, log):
+        raise KeyError("oops")
+
+    with pytest.raises(KeyError):
+        run_step(_fake_snakemake(tmp_path), step)
+    assert "Traceback" in (tmp_path / "step.log").read_text()
