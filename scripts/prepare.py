@@ -1,4 +1,4 @@
-"""Snakemake adapter: series matrix + annotation -> log2 gene matrix with groups."""
+"""Snakemake adapter: one data set's inputs (by type) -> analysis matrix with groups."""
 
 from igf1r_resistance.runner import run_step
 from igf1r_resistance.steps import run_prepare
@@ -6,8 +6,8 @@ from igf1r_resistance.steps import run_prepare
 
 def step(smk, log):
     run_prepare(
-        smk.wildcards.ds, smk.params.settings, smk.input.series, smk.input.annotation, smk.input.hgnc,
-        smk.output.adata, smk.output.samples, smk.output.probes, log,
+        smk.wildcards.ds, smk.params.settings, dict(smk.input.items()), dict(smk.output.items()), log,
+        sample_schema=smk.params.sample_schema,
     )
 
 

@@ -10,6 +10,9 @@ Faults count down per request, across all paths:
   truncate_first  announce the full Content-Length but send half the body and close
   delay_first     sleep `delay` seconds before answering (to trigger read timeouts)
 Directories are served as HTML listings with hrefs, like GEO's https mirror does.
+GEO's download endpoint for NCBI-computed RNA-seq counts is imitated too:
+  /geo/download/?type=rnaseq_counts&acc=GSE1&format=file&file=NAME
+serves series/GSEnnn/GSE1/rnaseq_counts/NAME of the root (404 when absent).
 Nothing here touches the internet.
 """
 
@@ -20,6 +23,7 @@ import functools
 import os
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -78,6 +82,15 @@ class _Handler(SimpleHTTPRequestHandler):
                 self.send_error(state.faults.fail_status, "injected fault")
                 return
             path = Path(self.translate_path(self.path))
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            if query.get("type") == ["rnaseq_counts"] and "file" in query:
+                acc, name = query.get("acc", [""])[0], query["file"][0]
+                folder = f"{acc[:-3]}nnn" if len(acc) > 6 else "GSEnnn"
+                path = state.root / "series" / folder / acc / "rnaseq_counts" / Path(name).name
+                if not path.is_file():
+                    self.send_error(404, "no such rnaseq_counts file")
+                    return
+                self.path = "/" + path.relative_to(state.root).as_posix()
             if path.is_file() and state.take("truncate_first"):
                 body = path.read_bytes()
                 self.send_response(200)

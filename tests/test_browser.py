@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_report import HOSTILE, build_large_report, synthetic_report
+
+from igf1r_resistance import report as rep
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -260,11 +263,40 @@ def test_demo_report_renders_in_chromium(demo_run: Path):
     assert seconds < 15, f"the demo report took {seconds:.1f} s to load"
 
 
-def test_large_report_opens_quickly(large_report: Path):
-    """The 1,000-sample report (built in test_report.py's fixture) loads in a few seconds."""
+@pytest.fixture(scope="session")
+def large_report_html(tmp_path_factory) -> Path:
+    """The 1,000-sample report (the same file test_report.py checks; built once per session)."""
+    return build_large_report(tmp_path_factory.mktemp("large"))[0]
+
+
+def test_large_report_opens_quickly(large_report_html: Path):
+    """Two data sets of 1,000 samples each: the report loads in a few seconds."""
     shot = ARTIFACTS / "large_report.png"
-    checks, problems, requests, seconds = render(large_report, shot)
+    checks, problems, requests, seconds = render(large_report_html, shot)
     assert problems == [], problems
     assert checks["matrix"] and checks["drawn"] >= 20, checks
     assert not png_is_blank(shot.read_bytes())
     assert seconds < 20, f"the 1,000-sample report took {seconds:.1f} s to load"
+
+
+def test_hostile_title_renders_as_text(tmp_path: Path):
+    """A sample title of <img src=x onerror=alert(1)> is text in the rendered page, not an element."""
+    config, datasets, data = synthetic_report(hostile=HOSTILE)
+    page = tmp_path / "hostile.html"
+    page.write_text(rep.build_report(config, datasets, data), encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        browser = Chromium(Path(profile))
+        try:
+            session = browser.open(page.resolve().as_uri())
+            found = json.loads(browser.evaluate(session, """JSON.stringify({
+                images: document.querySelectorAll('img').length,
+                scripts: document.scripts.length,
+                text: document.body.textContent.includes('<img src=x onerror=alert(1)>'),
+                hover: [...document.querySelectorAll('svg title')].some(t => t.textContent.includes('onerror'))
+            })"""))
+            browser.drain(0.3)
+            problems = browser.problems()
+        finally:
+            browser.close()
+    assert found == {"images": 0, "scripts": 0, "text": True, "hover": True}, found
+    assert problems == [], problems

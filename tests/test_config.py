@@ -46,7 +46,7 @@ def test_every_schema_field_is_described():
     (lambda c: c.update(scorin={}), "(top level): unknown key(s) 'scorin'"),
     (lambda c: c["datasets"]["GSE15709"].update(log2="maybe"), "datasets.GSE15709.log2: 'maybe' is not one of"),
     (lambda c: c["datasets"]["GSE15709"]["groups"].pop("by"), "datasets.GSE15709.groups: 'by' is required"),
-    (lambda c: c["datasets"].update({"my data": c["datasets"]["GSE15709"]}), "datasets: 'my data' does not match '^GSE[0-9]+$'"),
+    (lambda c: c["datasets"].update({"my data": c["datasets"]["GSE15709"]}), "datasets: 'my data' does not match '^[A-Za-z0-9_.-]+$'"),
     (lambda c: c["scoring"].update(methods=["gsva"]), "scoring.primary: 'singscore' must be one of"),
     (lambda c: c["gene_sets"].update(gmt=["missing.gmt"]), "gene_sets.gmt: file 'missing.gmt' does not exist"),
     (lambda c: c["scoring"].update(methods=["magic"]), "scoring.methods.0: 'magic' is not one of"),

@@ -9,7 +9,7 @@ Rules of the comparison, so the two files cannot drift apart unnoticed:
 - Exceptions, both ways: `snakemake` and `snakemake-executor-plugin-slurm` are only needed
   by the process that drives the workflow, never inside a job's environment, so they are
   allowed but not required in the env file. `python` comes from `requires-python`, and
-  `pip` (with its `-e ../` install of this project) is conda's tooling, not a dependency.
+  `pip` (with its `-e ../..` install of this project) is conda's tooling, not a dependency.
 """
 
 from __future__ import annotations
@@ -76,9 +76,7 @@ def test_env_file_lists_every_runtime_dependency_with_the_same_range():
     required = {n: s for n, s in project.items() if n not in DRIVER_ONLY}
     missing = sorted(set(required) - set(env))
     assert not missing, f"in pyproject.toml but not in {ENV_FILE.name}: {missing}"
-    differ = {
-        n: (str(required[n]), str(env[n])) for n in required if required[n] != env[n]
-    }
+    differ = {n: (str(required[n]), str(env[n])) for n in required if required[n] != env[n]}
     assert not differ, f"version ranges differ (pyproject, env file): {differ}"
 
 
@@ -100,6 +98,7 @@ def test_env_python_matches_requires_python():
 def test_env_installs_this_project_and_uses_conda_forge():
     env, pip_section = _env_deps()
     assert "pip" in env
-    # conda resolves envs/pipeline.yaml relative to envs/: ../ is the repository root
-    assert pip_section == ["-e ../"], pip_section
+    # conda runs pip in the folder of the env file it gets; Snakemake hands it a copy in
+    # .snakemake/conda/, so the working directory (repository root) is ../..
+    assert pip_section == ["-e ../.."], pip_section
     assert _env()["channels"][0] == "conda-forge"

@@ -107,3 +107,89 @@ def test_values_and_titles_round_trip(tmp_path_factory, values, title):
         assert (np.isnan(g) and v is None) or g == pytest.approx(float(v))
     if title not in MISSING_TOKENS:
         assert sm.samples.loc["GSM1", "title"] == title  # quoted text kept verbatim
+
+
+# --------------------------------------------------------------------------- platforms, channels, RNA-seq
+
+
+STATUS = ["resistant", "resistant", "sensitive", "resistant", "sensitive"]
+
+
+def _five_samples(platforms: list[str], channels: int = 1) -> str:
+    """A series matrix of 5 samples (GSM1..GSM5) on the given platforms."""
+    ids = [f"GSM{i}" for i in range(1, 6)]
+    q = lambda values: "\t".join(f'"{v}"' for v in values)  # noqa: E731
+    lines = [
+        '!Series_title\t"mixed"', '!Series_geo_accession\t"GSE1"',
+        *(f'!Series_platform_id\t"{p}"' for p in dict.fromkeys(platforms)),
+        "!Sample_title\t" + q([f"t{i}" for i in range(5)]),
+        "!Sample_geo_accession\t" + q(ids),
+        "!Sample_characteristics_ch1\t" + q([f"status: {s}" for s in STATUS]),
+        "!Sample_platform_id\t" + q(platforms),
+        "!Sample_channel_count\t" + q([channels] * 5),
+        "!series_matrix_table_begin",
+        '"ID_REF"\t' + q(ids),
+        '"p1"\t1\tnull\t3\t4\t5',
+        '"p2"\t2\tnull\t4\t6\t8',
+        "!series_matrix_table_end",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+ANNOTATION = {"probe": ["p1", "p2"], "symbol": ["A", "B"]}
+GROUPS = {"by": "status", "resistant": "^resistant$", "sensitive": "^sensitive$"}
+
+
+def test_mixed_platform_matrix_is_restricted_to_the_configured_platform(tmp_path):
+    import pandas as pd
+
+    from igf1r_resistance.prepare import prepare_dataset
+
+    path = _write(tmp_path, _five_samples(["GPL570", "GPL96", "GPL570", "GPL570", "GPL570"]))
+    assert read_series_matrix(path).samples["platform_id"].tolist()[:2] == ["GPL570", "GPL96"]
+    settings = {"platform": "GPL570", "log2": "no", "groups": GROUPS}
+    p = prepare_dataset(str(path), pd.DataFrame(ANNOTATION), "GSE1", settings)
+    assert set(p.adata.obs_names) == {"GSM1", "GSM3", "GSM4", "GSM5"}  # the GPL96 sample is set aside
+    assert p.samples.set_index("sample").loc["GSM2", "group"] == "excluded"
+    assert "1 sample(s) of other platform(s) GPL96" in p.adata.uns["series_matrix_notes"]
+    with pytest.raises(InputFormatError, match="holds samples of platform"):
+        prepare_dataset(str(path), pd.DataFrame(ANNOTATION), "GSE1", {**settings, "platform": "GPL1"})
+
+
+def test_two_channel_fields_are_kept_apart(tmp_path):
+    text = _base().replace(
+        '!Sample_characteristics_ch2\t"label: cy5"\t"label: cy5"\t"label: cy5"',
+        '!Sample_channel_count\t"2"\t"2"\t"2"\n'
+        '!Sample_source_name_ch2\t"reference RNA"\t"reference RNA"\t"reference RNA"\n'
+        '!Sample_characteristics_ch2\t"cell line: Universal"\t"cell line: Universal"\t"cell line: Universal"\n'
+        '!Sample_label_ch1\t"Cy5"\t"Cy5"\t"Cy5"\n!Sample_label_ch2\t"Cy3"\t"Cy3"\t"Cy3"')
+    sm = read_series_matrix(_write(tmp_path, text))
+    s = sm.samples
+    assert s.loc["GSM1", "cell line"] == "A"  # channel 1 keeps the plain key
+    assert s.loc["GSM1", "cell line (ch2)"] == "Universal"  # channel 2 cannot shadow it
+    assert s.loc["GSM1", "source_name_ch2"] == "reference RNA" and s.loc["GSM1", "label_ch2"] == "Cy3"
+
+
+def test_two_channel_series_is_noted_in_prepare(tmp_path):
+    import pandas as pd
+
+    from igf1r_resistance.prepare import prepare_dataset
+
+    text = _five_samples(["GPL6480"] * 5, channels=2).replace("null", "2")
+    p = prepare_dataset(str(_write(tmp_path, text)), pd.DataFrame(ANNOTATION), "GSE1", {"log2": "no", "groups": GROUPS})
+    assert "two-channel array" in p.adata.uns["series_matrix_notes"]
+    assert p.adata.n_obs == 5
+
+
+def test_empty_table_points_to_the_rnaseq_counts_input(tmp_path):
+    import pandas as pd
+
+    from igf1r_resistance.prepare import prepare_dataset
+
+    head = _base().split("!series_matrix_table_begin")[0]
+    path = _write(tmp_path, head + '!series_matrix_table_begin\n"ID_REF"\t"GSM1"\t"GSM2"\t"GSM3"\n!series_matrix_table_end\n')
+    with pytest.raises(InputFormatError) as err:
+        prepare_dataset(str(path), pd.DataFrame({"probe": [], "symbol": []}), "GSE1",
+                        {"groups": {"by": "status", "resistant": "resistant", "sensitive": "sensitive"}})
+    assert "data set GSE1" in str(err.value) and "empty data table" in str(err.value)
+    assert "type: geo_rnaseq" in str(err.value) and "type: matrix" in str(err.value)

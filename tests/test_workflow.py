@@ -14,7 +14,7 @@ from conftest import copy_workflow, snakemake
 from geo_server import serve_directory
 
 pytestmark = pytest.mark.workflow
-DATASETS = ["GSE15709", "GSE11440", "GSE27473"]
+DATASETS = ["GSE15709", "GSE11440", "GSE27473", "GSE108383"]
 CONTRACT = {
     "samples.tsv": ["sample", "group", "title"],
     "de.tsv": ["gene", "logFC", "AveExpr", "t", "P.Value", "adj.P.Val", "B"],
@@ -175,3 +175,83 @@ def test_unknown_accession_says_not_found(tmp_path: Path):
     assert result.returncode != 0
     assert "GSE99999999" in (result.stdout + result.stderr) and "was not found" in (result.stdout + result.stderr)
     assert not (workdir / "resources/geo/GSE99999999/series_matrix.txt.gz").exists()
+
+
+# --------------------------------------------------------------------------- data-set types
+
+
+def test_demo_single_cell_data_set(demo_run: Path):
+    """GSE108383 (108 A375 cells, z-scores, Entrez ids) runs in the demo as a single-cell data set."""
+    import anndata as ad
+
+    a = ad.read_h5ad(demo_run / "results/GSE108383/expression.h5ad")
+    assert a.n_obs == 108 and a.uns["dataset"]["data_type"] == "single_cell"
+    assert "Pseudo-replication" in a.uns["dataset"]["caveat"]
+    assert bool(a.uns["log2"]["transformed"]) is False
+    cells = ad.read_h5ad(demo_run / "results/GSE108383/cells.h5ad")
+    assert cells.n_obs == 108
+    hyp = pd.read_csv(demo_run / "results/GSE108383/hypotheses.tsv", sep="\t")
+    verdict = hyp[hyp["primary"].astype(bool)].set_index("hypothesis")["verdict"]
+    for h in ["igf1r_gene_up", "abcb1_up", "abcg2_up", "abcc1_up", "igf1r_axis_up"]:
+        assert verdict[h] == "not_testable", h
+    summary = pd.read_csv(demo_run / "results/summary/hypotheses.tsv", sep="\t")
+    assert "GSE108383" in set(summary["dataset"])
+    log = (demo_run / "logs/fetch_suppl/GSE108383/Target_expr_resp_z.PLX4720_tp4k.tsv.gz.log").read_text()
+    assert ".test/geo/series/GSE108nnn/GSE108383/suppl/" in log
+
+
+def test_rnaseq_series_over_http_and_local_matrix(tmp_path: Path):
+    """geo_rnaseq from a GEO-shaped server on 127.0.0.1 (series matrix + NCBI counts), and a local
+    counts matrix with numeric (IC50) groups, in one run."""
+    import anndata as ad
+
+    fixture = Path(__file__).parent / "data/geo_rnaseq"
+    counts = fixture / "series/GSE999nnn/GSE999001/rnaseq_counts/GSE999001_raw_counts_GRCh38.p13_NCBI.tsv.gz"
+    workdir = copy_workflow(tmp_path / "wf")
+    (workdir / "data").mkdir()
+    shutil.copy(counts, workdir / "data/counts.tsv.gz")
+    ic50 = [2.1, 1.8, 2.5, 14.0, 11.2, 16.9]
+    pd.DataFrame({"sample": [f"GSM99900{i:02d}" for i in range(1, 7)], "ic50": ic50}).to_csv(
+        workdir / "data/samples.tsv", sep="\t", index=False)
+    with serve_directory(fixture) as server:
+        config = yaml.safe_load((workdir / "config.yaml").read_text())
+        config["geo"].update(base_url=server.url, download_url=f"{server.url}/geo/download/", local_mirrors=[],
+                             retries=0)
+        config["datasets"] = {
+            "GSE999001": {"type": "geo_rnaseq", "drug": "carboplatin",
+                          "groups": {"by": "treatment", "resistant": "resistant", "sensitive": "^parental$"}},
+            "my_cohort": {"type": "matrix", "matrix": "data/counts.tsv.gz", "samples": "data/samples.tsv",
+                          "values": "counts", "groups": {"by": "ic50", "numeric": True, "resistant_fraction": 0.5,
+                                                         "sensitive_fraction": 0.5}},
+        }
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        result = snakemake(workdir, "--cores", "2", "results/GSE999001/hypotheses.tsv",
+                           "results/my_cohort/hypotheses.tsv", "results/GSE999001/de.tsv")
+        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+        paths = list(server.requests)
+    assert any("series/GSE999nnn/GSE999001/matrix/GSE999001_series_matrix.txt.gz" in p for p in paths)
+    assert any("type=rnaseq_counts&acc=GSE999001&format=file&file=GSE999001_raw_counts" in p for p in paths)
+    assert any("file=Human.GRCh38.p13.annot.tsv.gz" in p for p in paths)
+    for ds in ("GSE999001", "my_cohort"):
+        a = ad.read_h5ad(workdir / f"results/{ds}/expression.h5ad")
+        assert a.uns["de"]["method"] == "limma-trend" and a.uns["log2"]["scale"] == "log2-CPM", ds
+        assert a.uns["dataset"]["data_type"] == "rnaseq"
+        hyp = pd.read_csv(workdir / f"results/{ds}/hypotheses.tsv", sep="\t")
+        assert list(hyp.columns[:11]) == CONTRACT["hypotheses.tsv"] and len(hyp) > 0
+    b = ad.read_h5ad(workdir / "results/my_cohort/expression.h5ad")
+    assert b.obs["response"].tolist() == ic50 and b.uns["dataset"]["group_rule"] == "numeric"
+    assert b.obs["group"].astype(str).tolist() == ["sensitive"] * 3 + ["resistant"] * 3
+
+
+def test_bad_sample_sheet_stops_before_any_job(tmp_path: Path):
+    def edit(c):
+        c["datasets"] = {"mine": {"type": "matrix", "matrix": "data/m.tsv", "samples": "data/s.tsv"}}
+
+    workdir = _edited_config(tmp_path, edit)
+    (workdir / "data").mkdir()
+    (workdir / "data/m.tsv").write_text("gene\tS1\tS2\nIGF1R\t1\t2\n")
+    (workdir / "data/s.tsv").write_text("sample\tgroup\nS1\tresistant\nS2\tsensitve\n")
+    result = snakemake(workdir, "--cores", "1", "--dry-run")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "datasets.mine.samples" in out and "'sensitve' is not one of" in out

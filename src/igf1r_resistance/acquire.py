@@ -15,6 +15,12 @@ from .errors import AnnotationError, InputFormatError, NotFoundError
 from .io import atomic_path, write_tsv
 
 
+def _network(geo_config: dict) -> dict:
+    """Timeout and retries of downloads from the `geo` block of the config."""
+    return {"timeout": (10.0, float(geo_config.get("timeout_seconds", 60))),
+            "retries": int(geo_config.get("retries", 4))}
+
+
 def fetch_series(dataset: str, settings: dict, geo_config: dict, dest: str | Path,
                  log: logging.Logger) -> str:
     """Put the series matrix of `dataset` at `dest`; returns where it came from."""
@@ -28,8 +34,65 @@ def fetch_series(dataset: str, settings: dict, geo_config: dict, dest: str | Pat
         offline=geo_config.get("offline", False),
         log=log.info,
         what=f"{dataset} series matrix",
+        **_network(geo_config),
     )
     log.info("series matrix of %s from %s", dataset, source)
+    return source
+
+
+def fetch_rnaseq_counts(dataset: str, settings: dict, geo_config: dict, dest_counts: str | Path,
+                        dest_annotation: str | Path, log: logging.Logger) -> list[str]:
+    """GEO's NCBI-computed raw counts of an RNA-seq series and its GeneID -> Symbol table.
+
+    Looked for in the local mirrors (series/GSEnnn/GSE.../rnaseq_counts/<file>), then
+    downloaded from GEO's download endpoint (`geo.download_url`). Returns the sources.
+    """
+    from .download import fetch_url
+    from .rnaseq import ANNOTATION_FILE, COUNTS_FILE
+
+    files = [
+        (settings.get("counts_file") or COUNTS_FILE.format(acc=dataset), Path(dest_counts), "raw counts"),
+        (settings.get("annotation_file") or ANNOTATION_FILE, Path(dest_annotation), "gene annotation"),
+    ]
+    sources = []
+    for name, dest, what in files:
+        label = f"{dataset} {what} ({name})"
+        rel = geo.rnaseq_counts_path(dataset, name)
+        local = [Path(m) / rel for m in geo_config.get("local_mirrors", []) if (Path(m) / rel).is_file()]
+        if local:
+            fetch_url(str(local[0]), dest, log=log.info, what=label)
+            sources.append(str(local[0]))
+            continue
+        url = geo.rnaseq_counts_url(geo_config.get("download_url", geo.DEFAULT_DOWNLOAD_URL), dataset, name)
+        try:
+            fetch_url(url, dest, cache_dir=Path(geo_config["cache_dir"]), offline=geo_config.get("offline", False),
+                      log=log.info, what=label, **_network(geo_config))
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"data set {dataset}: {exc}. GEO computes counts only for some human and mouse RNA-seq series; "
+                f"if {dataset} has none, give its counts as a local data set (type: matrix, values: counts). "
+                f"Looked in the local mirrors under {rel} too."
+            ) from None
+        sources.append(url)
+    log.info("counts of %s from %s", dataset, "; ".join(sources))
+    return sources
+
+
+def fetch_suppl(dataset: str, settings: dict, geo_config: dict, dest: str | Path, log: logging.Logger) -> str:
+    """A file of the series' supplementary folder (`suppl_file`), mirror first, then GEO."""
+    name = settings["suppl_file"]
+    path, source = geo.locate_or_fetch(
+        [geo.suppl_path(dataset, name)],
+        local_mirrors=[Path(m) for m in geo_config.get("local_mirrors", [])],
+        base_url=geo_config["base_url"],
+        dest=Path(dest),
+        cache_dir=Path(geo_config["cache_dir"]),
+        offline=geo_config.get("offline", False),
+        log=log.info,
+        what=f"{dataset} supplementary file {name}",
+        **_network(geo_config),
+    )
+    log.info("supplementary file %s of %s from %s", name, dataset, source)
     return source
 
 

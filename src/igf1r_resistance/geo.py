@@ -6,7 +6,14 @@ GEO's layout under https://ftp.ncbi.nlm.nih.gov/geo:
                                                                           multi-platform)
   platforms/GPLnnn/GPL570/annot/GPL570.annot.gz
   platforms/GPLnnn/GPL570/soft/GPL570_family.soft.gz
+  series/GSE108nnn/GSE108383/suppl/<file>                               (supplementary files)
 The demo mirror (.test/geo) adds soft/GPL570_probe2symbol_idmap2.tsv.gz (not GEO-native).
+
+GEO's NCBI-computed RNA-seq counts are not in that tree: GEO serves them from its download
+endpoint https://www.ncbi.nlm.nih.gov/geo/download/?type=rnaseq_counts&acc=GSE...&format=file&file=...
+(the counts table GSExxx_raw_counts_GRCh38.p13_NCBI.tsv.gz and the gene table
+Human.GRCh38.p13.annot.tsv.gz). Local mirrors keep them, by our convention, under
+  series/GSE164nnn/GSE164073/rnaseq_counts/<file>
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from .download import fetch_url, list_directory, local_path
 from .errors import AnnotationError, ConfigError, DownloadError, InputFormatError, NotFoundError
 
 DEFAULT_BASE_URL = "https://ftp.ncbi.nlm.nih.gov/geo"
+DEFAULT_DOWNLOAD_URL = "https://www.ncbi.nlm.nih.gov/geo/download/"
 _ACCESSION = re.compile(r"(GSE|GPL|GSM|GDS)(\d+)")
 _MATRIX = re.compile(r"series/GSE\d*nnn/(GSE\d+)/matrix/(\1)(?:-(GPL\d+))?_series_matrix\.txt\.gz")
 _DECLARED = re.compile(
@@ -48,6 +56,24 @@ def series_matrix_candidates(gse: str, platform: str | None) -> list[str]:
         nnn_folder(platform)  # validates the accession
         return [f"{folder}/{gse}-{platform}_series_matrix.txt.gz", plain]
     return [plain]
+
+
+def suppl_path(gse: str, name: str) -> str:
+    """Relative path of a file in a series' supplementary folder."""
+    return f"series/{nnn_folder(gse)}/{gse}/suppl/{name}"
+
+
+def rnaseq_counts_path(gse: str, name: str) -> str:
+    """Where a local mirror keeps GEO's NCBI-computed counts files of a series (our convention)."""
+    return f"series/{nnn_folder(gse)}/{gse}/rnaseq_counts/{name}"
+
+
+def rnaseq_counts_url(download_url: str, gse: str, name: str) -> str:
+    """GEO's download-endpoint URL of an NCBI-computed counts file (or its gene table) of a series."""
+    from urllib.parse import quote
+
+    nnn_folder(gse)  # validates the accession
+    return f"{download_url.rstrip('?')}?type=rnaseq_counts&acc={gse}&format=file&file={quote(name)}"
 
 
 def platform_annotation_candidates(gpl: str) -> list[str]:

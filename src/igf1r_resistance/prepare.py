@@ -17,6 +17,10 @@ from .errors import ConfigError, GroupingError
 
 MULTI_GENE_SEPARATOR = "///"
 RESISTANT, SENSITIVE, EXCLUDED = "resistant", "sensitive", "excluded"
+#: numeric groups: samples between the resistant and sensitive fractions (kept for the
+#: continuous test, ignored by the group tests)
+INTERMEDIATE = "intermediate"
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 # Short names users write in `groups.by`, mapped to the series-matrix field names.
 FIELD_ALIASES = {
@@ -241,6 +245,120 @@ def assign_groups(samples: pd.DataFrame, rule: dict, dataset: str, min_per_group
     return groups
 
 
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """The first number in each cell ('3.2 uM' -> 3.2, 'IC50: 1e-3' -> 0.001); NaN when there is none."""
+
+    def first(v: object) -> float:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return np.nan
+        if isinstance(v, (int, float, np.number)):
+            return float(v)
+        m = _NUMBER.search(str(v))
+        return float(m.group(0)) if m else np.nan
+
+    return values.map(first).astype(float)
+
+
+def _fraction_count(fraction: float, n: int) -> int:
+    """Samples in a fraction of n: round half up (0.33 of 9 -> 3, of 10 -> 3)."""
+    return int(np.floor(fraction * n + 0.5))
+
+
+def assign_numeric_groups(samples: pd.DataFrame, rule: dict, dataset: str,
+                          min_per_group: int = 2) -> tuple[pd.Series, pd.Series, dict]:
+    """Resistant / sensitive / intermediate / excluded from a numeric field (IC50, AUC, ...).
+
+    `rule` = {by, numeric: true, resistant_fraction, sensitive_fraction, higher_is}. Of the
+    n samples with a number in the field, the k = round(fraction * n) at the resistant end
+    (the highest values when higher_is = resistant, the default) are resistant and the k at
+    the other end sensitive; samples tied with the k-th value join its group, and a sample
+    that would be in both is an error. The others are `intermediate`; samples without a
+    number are `excluded`. Returns (groups, response, record) where response is the parsed
+    number (NaN where missing) and record describes the cut-offs.
+    """
+    field = resolve_field(samples, rule["by"], dataset)
+    response = parse_numbers(samples[field])
+    response.name = "response"
+    have = response.dropna()
+    n = len(have)
+    higher_is = rule.get("higher_is", RESISTANT)
+    k_res = _fraction_count(float(rule["resistant_fraction"]), n)
+    k_sen = _fraction_count(float(rule["sensitive_fraction"]), n)
+    if n == 0:
+        shown = ", ".join(repr(v) for v in samples[field].astype(str).unique()[:8])
+        raise GroupingError(f"data set {dataset}: groups.by = {field!r} holds no number in any sample "
+                            f"(numeric: true); values there: {shown}")
+    for group, k, frac in ((RESISTANT, k_res, rule["resistant_fraction"]),
+                           (SENSITIVE, k_sen, rule["sensitive_fraction"])):
+        if k < min_per_group:
+            raise GroupingError(
+                f"data set {dataset}: groups.{group}_fraction = {frac} of the {n} samples with a number in "
+                f"{field!r} is {k} sample(s); at least {min_per_group} are needed (raise the fraction)"
+            )
+    ordered = np.sort(have.to_numpy())
+    if higher_is == RESISTANT:
+        high_cut, low_cut = ordered[n - k_res], ordered[k_sen - 1]
+        is_res, is_sen = response >= high_cut, response <= low_cut
+    else:
+        high_cut, low_cut = ordered[n - k_sen], ordered[k_res - 1]
+        is_res, is_sen = response <= low_cut, response >= high_cut
+    both = response.index[is_res & is_sen]
+    if len(both):
+        raise GroupingError(
+            f"data set {dataset}: with resistant_fraction {rule['resistant_fraction']} and sensitive_fraction "
+            f"{rule['sensitive_fraction']} of {n} samples the groups overlap (ties at {field} = "
+            f"{response[both[0]]:g}, samples {', '.join(map(str, both[:5]))}); lower the fractions"
+        )
+    groups = pd.Series(EXCLUDED, index=samples.index, name="group")
+    groups[response.notna()] = INTERMEDIATE
+    groups[is_res] = RESISTANT
+    groups[is_sen] = SENSITIVE
+    res_cut = high_cut if higher_is == RESISTANT else low_cut
+    sen_cut = low_cut if higher_is == RESISTANT else high_cut
+    op_res, op_sen = (">=", "<=") if higher_is == RESISTANT else ("<=", ">=")
+    record = {
+        "group_rule": "numeric",
+        "group_field": field,
+        "response_field": field,
+        "higher_is": higher_is,
+        "resistant_fraction": float(rule["resistant_fraction"]),
+        "sensitive_fraction": float(rule["sensitive_fraction"]),
+        "resistant_cutoff": float(res_cut),
+        "sensitive_cutoff": float(sen_cut),
+        "n_with_response": int(n),
+        "n_intermediate": int((groups == INTERMEDIATE).sum()),
+        "group_resistant_regex": f"{field} {op_res} {res_cut:g} (top {rule['resistant_fraction']:g})",
+        "group_sensitive_regex": f"{field} {op_sen} {sen_cut:g} (bottom {rule['sensitive_fraction']:g})",
+    }
+    return groups, response, record
+
+
+@dataclass
+class Grouping:
+    """How the samples of a data set were split, for the outputs and the record."""
+
+    groups: pd.Series  # per sample: resistant / sensitive / [intermediate] / excluded
+    field: str
+    response: pd.Series | None  # numeric response per sample (numeric groups only)
+    record: dict  # group_rule, group_field, group_*_regex, cut-offs ...
+
+
+def group_samples(samples: pd.DataFrame, rule: dict, dataset: str, min_per_group: int = 2) -> Grouping:
+    """Split samples by the data set's `groups` rule: a regex on a field, or numeric fractions."""
+    if rule.get("numeric"):
+        groups, response, record = assign_numeric_groups(samples, rule, dataset, min_per_group)
+        return Grouping(groups, record["group_field"], response, record)
+    groups = assign_groups(samples, rule, dataset, min_per_group)
+    field = resolve_field(samples, rule["by"], dataset)
+    record = {
+        "group_rule": "regex",
+        "group_field": field,
+        "group_resistant_regex": str(rule[RESISTANT]),
+        "group_sensitive_regex": str(rule[SENSITIVE]),
+    }
+    return Grouping(groups, field, None, record)
+
+
 # --------------------------------------------------------------------------- the whole step
 
 
@@ -251,6 +369,129 @@ class PreparedDataset:
     adata: object  # anndata.AnnData: obs = grouped samples, var = genes, X = log2
     samples: pd.DataFrame  # every sample of the series with its group (or `excluded`)
     probes: pd.DataFrame  # one row per gene: the probe kept and why
+    cells: object = None  # single-cell data: the per-cell AnnData (results/{ds}/cells.h5ad)
+
+
+DATA_TYPES = {"geo": "microarray", "geo_rnaseq": "rnaseq", "single_cell": "single_cell"}
+
+
+def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.DataFrame, grouping: Grouping,
+             probe_table: pd.DataFrame, *, data_type: str, log2: dict, probe_collapse: dict,
+             sources: dict | None = None, series_title: str = "", platform: str = "",
+             notes: list[str] | None = None, extra_uns: dict | None = None, caveat: str = "") -> PreparedDataset:
+    """Build the prepare step's outputs from a gene x sample matrix and the sample table.
+
+    `genes`: genes x samples on the analysis scale (log2, log-CPM, ...); `samples`: one row
+    per sample (index = sample id), all metadata; `grouping`: from `group_samples`. The
+    AnnData keeps resistant and sensitive samples (and, for numeric groups, the
+    intermediate ones, for the continuous test; obs['response'] holds the number).
+    """
+    import anndata as ad
+
+    groups = grouping.groups.reindex(samples.index).fillna(EXCLUDED)
+    field = grouping.field
+    if grouping.response is not None:
+        grouping.response = grouping.response.reindex(samples.index)
+    front = pd.DataFrame(
+        {
+            "group": groups,
+            "title": samples["title"] if "title" in samples else pd.Series("", index=samples.index),
+            "group_field": field,
+            "group_value": samples[field].fillna("").astype(str) if field in samples else "",
+        },
+        index=samples.index,
+    )
+    if grouping.response is not None:
+        front["response"] = grouping.response
+    shadowed = ["title", "group"] + (["response"] if grouping.response is not None else [])
+    table = pd.concat([front, samples.drop(columns=shadowed, errors="ignore")], axis=1)
+    table.index.name = "sample"
+    table = table.reset_index()
+    kept = groups[groups.isin([RESISTANT, SENSITIVE, INTERMEDIATE])]
+    kept = kept[kept.index.isin(genes.columns)]
+    matrix = genes[kept.index]
+    categories = [SENSITIVE, RESISTANT] + ([INTERMEDIATE] if (kept == INTERMEDIATE).any() else [])
+    obs = pd.DataFrame(
+        {
+            "group": pd.Categorical(kept.to_numpy(), categories=categories),
+            "title": front.loc[kept.index, "title"].fillna("").astype(str).to_numpy(),
+        },
+        index=pd.Index(kept.index.astype(str), name="sample"),
+    )
+    if grouping.response is not None:
+        obs["response"] = grouping.response.reindex(kept.index).to_numpy(dtype=float)
+    probe_of = probe_table.set_index("gene")["probe"] if len(probe_table) else pd.Series(dtype=str)
+    var = pd.DataFrame(
+        {"probe": probe_of.reindex(matrix.index).fillna("").astype(str).to_numpy()},
+        index=pd.Index(matrix.index.astype(str), name="gene"),
+    )
+    adata = ad.AnnData(X=matrix.T.to_numpy(dtype=np.float64), obs=obs, var=var)
+    record = {k: v for k, v in grouping.record.items()}
+    adata.uns["dataset"] = {
+        "id": dataset,
+        "type": str(settings.get("type", "geo")),
+        "data_type": data_type,
+        "platform": str(platform or settings.get("platform") or ""),
+        "drug": str(settings.get("drug", "")),
+        "model": str(settings.get("model", "")),
+        "model_type": str(settings.get("model_type", "chemotherapy resistance")),
+        "series_title": series_title,
+        **record,
+        "n_resistant": int((kept == RESISTANT).sum()),
+        "n_sensitive": int((kept == SENSITIVE).sum()),
+        "n_excluded": int((groups == EXCLUDED).sum()),
+        "caveat": caveat,
+    }
+    adata.uns["log2"] = log2
+    adata.uns["probe_collapse"] = probe_collapse
+    adata.uns["sources"] = {k: str(v) for k, v in (sources or {}).items()}
+    adata.uns["series_matrix_notes"] = "; ".join(notes or []) or "none"
+    adata.uns["de"] = de_method(data_type, log2)
+    if grouping.response is not None:
+        adata.uns["response"] = {
+            "field": field, "higher_is": record.get("higher_is", RESISTANT),
+            "n_samples": int(obs["response"].notna().sum()),
+            "test": "Spearman correlation of each set score with obs['response'] over every sample with a value "
+                    "(sign flipped when higher_is = sensitive, so positive = higher in resistant)",
+        }
+    for key, value in (extra_uns or {}).items():
+        adata.uns[key] = value
+    return PreparedDataset(adata=adata, samples=table, probes=probe_table)
+
+
+def de_method(data_type: str, log2: dict) -> dict:
+    """Which limma variant the de step should run, decided by what the values are.
+
+    Counts (log-CPM) get limma-trend (Law et al. 2014: the mean-variance trend of log-CPM
+    is strong); intensities, z-scores and log-normalised single-cell values get limma's
+    ordinary moderated t.
+    """
+    if log2.get("scale") == "log2-CPM":
+        return {"method": "limma-trend", "trend": True,
+                "reason": "log-CPM of RNA-seq counts: prior variance follows the mean (eBayes(trend=TRUE))"}
+    return {"method": "limma", "trend": False,
+            "reason": f"{data_type} values on a log scale: ordinary moderated t (eBayes)"}
+
+
+def _check_platform(sm, platform: str | None, dataset: str, path: str, notes: list[str]) -> pd.Index:
+    """Samples of the configured platform; other platforms' samples of a mixed matrix are set aside."""
+    from .errors import InputFormatError
+
+    if not platform or "platform_id" not in sm.samples.columns:
+        return sm.samples.index
+    ids = sm.samples["platform_id"].fillna("").astype(str)
+    other = ids[(ids != platform) & (ids != "")]
+    if len(other) == len(sm.samples):
+        raise InputFormatError(
+            f"data set {dataset}: {path} holds samples of platform "
+            f"{sorted(set(other))} but config says platform: {platform}"
+        )
+    if len(other):
+        notes.append(
+            f"{len(other)} sample(s) of other platform(s) {', '.join(sorted(set(other)))} in this matrix set "
+            f"aside (config platform: {platform}): {', '.join(other.index[:10])}"
+        )
+    return ids.index[~ids.index.isin(other.index)]
 
 
 def prepare_dataset(
@@ -264,10 +505,10 @@ def prepare_dataset(
     """Parse, log2, collapse probes and assign groups for one GEO data set.
 
     `settings` is the data set's config entry (groups, log2, platform, drug, model, ...).
+    When the matrix mixes platforms (samples of several GPLs in one file), only the
+    samples of the configured platform are analysed; the others are listed as excluded.
     Raises the library's errors with the data set and field named.
     """
-    import anndata as ad
-
     from .errors import InputFormatError
     from .series_matrix import read_series_matrix
 
@@ -275,22 +516,25 @@ def prepare_dataset(
     if sm.expression.shape[0] == 0:
         raise InputFormatError(
             f"data set {dataset}: {series_matrix_path} has an empty data table; this is usually an "
-            "RNA-seq series whose counts are in supplementary files. Declare it as a local data set "
-            "(type: matrix) with a counts or log-CPM table instead"
+            "RNA-seq series whose counts are not in the series matrix. Use GEO's NCBI-computed counts with "
+            f"`type: geo_rnaseq` for {dataset} (sample metadata still come from this series matrix), or "
+            "give your own table as a local data set (`type: matrix`, with `values: counts` for raw counts)"
         )
     platform = settings.get("platform")
-    if platform and "platform_id" in sm.samples.columns:
-        other = sm.samples["platform_id"].dropna()
-        other = other[other != platform]
-        if len(other) == len(sm.samples):
-            raise InputFormatError(
-                f"data set {dataset}: {series_matrix_path} holds samples of platform "
-                f"{sorted(set(other))} but config says platform: {platform}"
-            )
-    groups = assign_groups(sm.samples, settings["groups"], dataset)
-    field = resolve_field(sm.samples, settings["groups"]["by"], dataset)
+    notes = list(sm.notes)
+    on_platform = _check_platform(sm, platform, dataset, series_matrix_path, notes)
+    samples = sm.samples
+    channels = samples.get("channel_count")
+    if channels is not None and (channels.astype(str) == "2").any():
+        notes.append("two-channel array: values are usually log ratios of channel 1 over channel 2 "
+                     "(the _ch2 fields, suffixed ' (ch2)', describe the reference channel)")
+    grouping = group_samples(samples.loc[on_platform], settings["groups"], dataset)
+    groups = grouping.groups.reindex(samples.index).fillna(EXCLUDED)
+    if grouping.response is not None:
+        grouping.response = grouping.response.reindex(samples.index)
+    grouping.groups = groups
 
-    log_expr, decision = apply_log2(sm.expression, settings.get("log2", "auto"))
+    log_expr, decision = apply_log2(sm.expression[list(on_platform)], settings.get("log2", "auto"))
     genes, probe_table, record = collapse_probes(log_expr, annotation, rename)
     if record["n_genes"] == 0:
         from .errors import AnnotationError
@@ -299,50 +543,9 @@ def prepare_dataset(
             f"data set {dataset}: no probe of {series_matrix_path} has a gene symbol in the "
             f"annotation of platform {platform or '?'}; is platform_annotation the right table?"
         )
-
-    # contract: sample, group, title first; then how the group was decided; then all metadata
-    samples = sm.samples.copy()
-    front = pd.DataFrame(
-        {
-            "group": groups,
-            "title": sm.samples["title"] if "title" in sm.samples else "",
-            "group_field": field,
-            "group_value": sm.samples[field].fillna("").astype(str),
-        },
-        index=sm.samples.index,
+    log2 = {**decision.as_dict(), "scale": "log2" if decision.transformed else "as submitted (log scale)"}
+    return assemble(
+        dataset, settings, genes, samples, grouping, probe_table, data_type="microarray", log2=log2,
+        probe_collapse=record, sources=sources, series_title=(sm.series.get("title") or [""])[0],
+        platform=platform or "", notes=notes,
     )
-    samples = pd.concat([front, samples.drop(columns=["title"], errors="ignore")], axis=1)
-    samples = samples.reset_index()
-    grouped = groups[groups != EXCLUDED]
-    matrix = genes[grouped.index]
-    obs = pd.DataFrame(
-        {
-            "group": pd.Categorical(grouped.to_numpy(), categories=[SENSITIVE, RESISTANT]),
-            "title": sm.samples.loc[grouped.index, "title"].fillna("").astype(str).to_numpy(),
-        },
-        index=pd.Index(grouped.index.astype(str), name="sample"),
-    )
-    var = pd.DataFrame(
-        {"probe": probe_table.set_index("gene").loc[matrix.index, "probe"].to_numpy()},
-        index=pd.Index(matrix.index.astype(str), name="gene"),
-    )
-    adata = ad.AnnData(X=matrix.T.to_numpy(dtype=np.float64), obs=obs, var=var)
-    adata.uns["dataset"] = {
-        "id": dataset,
-        "platform": str(platform or ""),
-        "drug": str(settings.get("drug", "")),
-        "model": str(settings.get("model", "")),
-        "model_type": str(settings.get("model_type", "chemotherapy resistance")),
-        "series_title": (sm.series.get("title") or [""])[0],
-        "group_field": field,
-        "group_resistant_regex": str(settings["groups"]["resistant"]),
-        "group_sensitive_regex": str(settings["groups"]["sensitive"]),
-        "n_resistant": int((grouped == RESISTANT).sum()),
-        "n_sensitive": int((grouped == SENSITIVE).sum()),
-        "n_excluded": int((groups == EXCLUDED).sum()),
-    }
-    adata.uns["log2"] = decision.as_dict()
-    adata.uns["probe_collapse"] = record
-    adata.uns["sources"] = {k: str(v) for k, v in (sources or {}).items()}
-    adata.uns["series_matrix_notes"] = "; ".join(sm.notes) or "none"
-    return PreparedDataset(adata=adata, samples=samples, probes=probe_table)

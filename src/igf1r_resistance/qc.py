@@ -38,7 +38,7 @@ GROUP_ORDER = ["resistant", "sensitive"]
 QC_DEFAULTS: dict = {
     "pca_top_genes": 500,  # PCA on the most variable genes (DESeq2 plotPCA default)
     "pca_components": 5,
-    "max_heatmap_columns": 100,  # more samples than this are averaged in consecutive bins
+    "max_heatmap_columns": 80,  # more samples than this are averaged in consecutive bins
     "outlier_coef": 1.5,  # boxplot fence Q3 + coef * IQR (arrayQualityMetrics)
     "outlier_min_iqr_correlation": 0.01,  # IQR floor for the distance 1 - mean Pearson r
     "outlier_min_iqr_ks": 0.02,  # IQR floor for the Kolmogorov-Smirnov distance
@@ -285,32 +285,45 @@ def zscore_genes(expr: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(z, index=expr.index, columns=expr.columns)
 
 
+def _bin_means(values: np.ndarray, positions: list[np.ndarray]) -> np.ndarray:
+    """Mean over each bin's columns, ignoring missing values (NaN when a bin has none)."""
+    out = np.full((values.shape[0], len(positions)), np.nan)
+    finite = np.isfinite(values)
+    filled = np.where(finite, values, 0.0)
+    for j, pos in enumerate(positions):
+        n = finite[:, pos].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, j] = np.where(n > 0, filled[:, pos].sum(axis=1) / np.maximum(n, 1), np.nan)
+    return out
+
+
 def set_heatmaps(expr: pd.DataFrame, sets: list[GeneSet], columns: pd.DataFrame) -> pd.DataFrame:
     """Long table of z-scored log2 expression of each set's measured genes on the display columns.
 
     Columns: `gene_set, gene, direction (up/down), column, group, n_samples, z, log2`
     (z and log2 are means over the samples of a bin; binned only for large data sets).
     """
-    members = _members(columns)
+    idx = {s: i for i, s in enumerate(expr.columns)}
+    positions = [np.array([idx[m] for m in members]) for members in _members(columns)]
     frames = []
     for s in sets:
         genes = [(g, "up") for g in s.up if g in expr.index] + [(g, "down") for g in s.down if g in expr.index]
         if not genes:
             continue
-        names = [g for g, _ in genes]
-        sub = expr.loc[names]
-        z = zscore_genes(sub)
-        for (gene, direction) in genes:
-            zrow, xrow = z.loc[gene], sub.loc[gene]
-            zs = [float(np.nanmean(zrow[m].to_numpy(dtype=float))) if np.isfinite(zrow[m]).any() else np.nan
-                  for m in members]
-            xs = [float(np.nanmean(xrow[m].to_numpy(dtype=float))) if np.isfinite(xrow[m]).any() else np.nan
-                  for m in members]
-            frames.append(pd.DataFrame({
-                "gene_set": s.name, "gene": gene, "direction": direction, "column": columns["column"].to_numpy(),
-                "group": columns["group"].to_numpy(), "n_samples": columns["n_samples"].to_numpy(),
-                "z": zs, "log2": xs,
-            }))
+        sub = expr.loc[[g for g, _ in genes]]
+        z = _bin_means(zscore_genes(sub).to_numpy(dtype=float), positions)
+        x = _bin_means(sub.to_numpy(dtype=float), positions)
+        k = len(positions)
+        frames.append(pd.DataFrame({
+            "gene_set": s.name,
+            "gene": np.repeat([g for g, _ in genes], k),
+            "direction": np.repeat([d for _, d in genes], k),
+            "column": np.tile(columns["column"].to_numpy(), len(genes)),
+            "group": np.tile(columns["group"].to_numpy(), len(genes)),
+            "n_samples": np.tile(columns["n_samples"].to_numpy(), len(genes)),
+            "z": z.ravel(),
+            "log2": x.ravel(),
+        }))
     if not frames:
         return pd.DataFrame(columns=["gene_set", "gene", "direction", "column", "group", "n_samples", "z", "log2"])
     return pd.concat(frames, ignore_index=True)
@@ -318,13 +331,12 @@ def set_heatmaps(expr: pd.DataFrame, sets: list[GeneSet], columns: pd.DataFrame)
 
 def gene_values(expr: pd.DataFrame, groups: pd.Series, genes: list[str]) -> pd.DataFrame:
     """Per-sample log2 expression of single genes (the `gene` hypotheses): `sample, group, gene, log2`."""
-    rows = []
-    for gene in dict.fromkeys(genes):
-        if gene not in expr.index:
-            continue
-        for sample, value in expr.loc[gene].items():
-            rows.append({"sample": sample, "group": groups.get(sample, ""), "gene": gene, "log2": float(value)})
-    return pd.DataFrame(rows, columns=["sample", "group", "gene", "log2"])
+    frames = [pd.DataFrame({"sample": expr.columns, "group": groups.reindex(expr.columns).to_numpy(), "gene": gene,
+                            "log2": expr.loc[gene].to_numpy(dtype=float)})
+              for gene in dict.fromkeys(genes) if gene in expr.index]
+    if not frames:
+        return pd.DataFrame(columns=["sample", "group", "gene", "log2"])
+    return pd.concat(frames, ignore_index=True)
 
 
 # --------------------------------------------------------------------------- GSEA running sums

@@ -38,7 +38,7 @@ QC_NAMES = ["pca", "pca_variance", "distributions", "columns", "correlation", "o
 
 # How dense plots are thinned (the captions and the methods section quote these).
 DISPLAY = {
-    "max_points_per_group": 120,  # strip plots: points drawn per group (boxes use all samples)
+    "max_points_per_group": 100,  # strip plots: points drawn per group (boxes use all samples)
     "volcano_grid": (80, 50),  # volcano background: genes counted per screen cell
     "volcano_top_genes": 40,  # volcano: most significant non-mechanism genes drawn as points
     "volcano_labels": 12,  # volcano: mechanism genes labelled (single-gene hypotheses always)
@@ -67,7 +67,7 @@ figure{margin:.6em 1.4em .8em 0;display:inline-table;vertical-align:top}
 figcaption{display:table-caption;caption-side:bottom;font-size:.82em;color:#444;min-width:280px;padding-top:.2em}
 .card{border:1px solid #d9e2ec;border-radius:6px;padding:.4em 1em .8em;margin:1em 0;background:#fcfdfe}
 .card h4{margin-top:.4em}.hyp{border-top:1px solid #bcccdc;margin-top:2em}
-svg text{fill:#222}svg.plot{background:#fff}
+svg text{fill:#222}svg.plot{background:#fff}[id]{scroll-margin-top:5.5em}
 """
 
 
@@ -164,10 +164,14 @@ def _jsonable(obj) -> dict:
 def read_uns(path: str | Path) -> dict:
     """The `.uns` of a prepared data set (log2 decision, probe collapsing, sources) as plain JSON types."""
     import h5py
-    import anndata as ad
+
+    try:
+        from anndata.io import read_elem
+    except ImportError:  # anndata < 0.11
+        from anndata.experimental import read_elem
 
     with h5py.File(path, "r") as fh:
-        uns = ad.io.read_elem(fh["uns"]) if "uns" in fh else {}
+        uns = read_elem(fh["uns"]) if "uns" in fh else {}
     return _jsonable(uns)
 
 
@@ -382,19 +386,20 @@ def fig_correlation(d: str, t: DatasetTables) -> str:
     lo, hi = (min(lo, hi - 1e-3), hi) if hi > lo else (lo - 1e-3, lo + 1e-3)
     members = dict(zip(cols["column"].astype(str), cols["members"].astype(str)))
     binned = bool((cols["n_samples"] > 1).any())
-    hovers = [[f"{labels[i]} ({groups[i]}) vs {labels[j]} ({groups[j]})\nPearson r = {fmt(values[i, j], 4)}"
-               + (" (mean over the bins' sample pairs)" if binned else "")
+    row_labels = labels if not binned else [f"{g} {k + 1}" for k, g in enumerate(groups)]
+    shown = labels if not binned else [f"{lab} ({n} samples)" for lab, n in zip(row_labels, corr["n_samples"])]
+    hovers = [[f"{shown[i]} vs {shown[j]}: {'mean ' if binned else ''}r = {fmt(values[i, j], 4)}"
                for j in range(len(labels))] for i in range(len(labels))]
-    row_labels = labels if not binned else [f"{g[:3]} {k + 1}" for k, g in enumerate(groups)]
     svg = P.heatmap(values, row_labels, row_labels, groups, hovers, lambda v: P.sequential(v, lo, hi),
                     f"Pearson r, colour from {fmt(lo, 3)} (light) to {fmt(hi, 3)} (dark)",
                     row_groups=groups, title=f"{d}: sample correlation",
                     max_width=640 if len(labels) > 30 else 420)
+    svg += P.colour_bar(lambda v: P.sequential(v, lo, hi), lo, hi, "Pearson r")
     if binned:
-        svg += "<p class='note'>Bins (in display order): " + "; ".join(
-            f"{esc(lab)} = {esc(members[lab])}" for lab in labels[:12]) + (" ..." if len(labels) > 12 else "") + \
-            " (full list in qc/columns.tsv).</p>"
-    return svg + P.colour_bar(lambda v: P.sequential(v, lo, hi), lo, hi, "Pearson r")
+        svg += ("<details><summary class='note'>Samples of each bin</summary><p class='note'>"
+                + "; ".join(f"{esc(short)}: {esc(members[lab])}" for short, lab in zip(row_labels, labels))
+                + " (also in qc/columns.tsv).</p></details>")
+    return svg
 
 
 def section_qc(d: str, t: DatasetTables, qc_settings: dict) -> str:
@@ -470,7 +475,7 @@ def _group_values(frame: pd.DataFrame, value_col: str, titles: dict[str, str], w
     out = []
     for g in ["resistant", "sensitive"]:
         sub = frame[frame["group"] == g]
-        labels = [f"{s} ({g})\n{what} {fmt(v, 4)}" for s, v in zip(sub["sample"].astype(str), sub[value_col])]
+        labels = [f"{s} ({g}): {what} {fmt(v, 4)}" for s, v in zip(sub["sample"].astype(str), sub[value_col])]
         out.append(P.GroupValues(g, sub[value_col].to_numpy(dtype=float), labels))
     return out
 
@@ -489,7 +494,7 @@ def fig_scores(d: str, t: DatasetTables, set_name: str, rows: pd.DataFrame, conf
         subtitle = (f"diff {fmt(r['effect'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]" if r is not None else "")
         note = f"p {fmt(r['p_value'])}, FDR {fmt(r['fdr'])}" if r is not None else ""
         colour = VERDICT_COLOURS.get(str(r["verdict"]), "#fff") if r is not None else "#fff"
-        panels.append(P.Panel(m, _group_values(sub, "score", {}, f"{set_name} {m} score"), subtitle, colour, note))
+        panels.append(P.Panel(m, _group_values(sub, "score", {}, m), subtitle, colour, note))
     if not panels:
         return "<p class='note'>No scores: the set has too few measured genes.</p>"
     return P.strip_box(panels, "score", max_points=DISPLAY["max_points_per_group"])
@@ -514,7 +519,6 @@ def fig_set_heatmap(d: str, t: DatasetTables, set_name: str) -> str:
         return ""
     cols = t.qc["columns"]
     col_labels = cols["column"].astype(str).tolist()
-    members = dict(zip(col_labels, cols["members"].astype(str)))
     genes = list(dict.fromkeys(sub["gene"].astype(str)))
     direction = dict(zip(sub["gene"].astype(str), sub["direction"].astype(str)))
     z = sub.pivot_table(index="gene", columns="column", values="z", aggfunc="first", dropna=False)
@@ -527,15 +531,15 @@ def fig_set_heatmap(d: str, t: DatasetTables, set_name: str) -> str:
     for gi, g in enumerate(genes):
         row = []
         for j, c in enumerate(col_labels):
-            who = f"{c} ({col_groups[j]})" if not binned else f"{c}: {members[c][:200]}"
-            row.append(f"{g} ({direction[g]} gene) - {who}\nz = {fmt(z.iat[gi, j])}, log2 = {fmt(x.iat[gi, j])}"
-                       + (" (bin means)" if binned else ""))
+            who = f"{c} ({col_groups[j]})" if not binned else c
+            row.append(f"{g} ({direction[g]} gene) - {who}\n{'mean ' if binned else ''}z = {fmt(z.iat[gi, j])}, "
+                       f"log2 = {fmt(x.iat[gi, j])}")
         hovers.append(row)
     marks = ["up" if direction[g] == "up" else "down" for g in genes] if set(direction.values()) != {"up"} else None
     legend_text = ("z-score of log2 expression per gene across samples (blue -2.5 .. white 0 .. red +2.5); "
                    + ("columns are bins of consecutive samples" if binned else "columns are samples"))
     return P.heatmap(z.to_numpy(dtype=float), genes, col_labels, col_groups, hovers, P.diverging, legend_text,
-                     row_marks=marks, title=f"{set_name} genes in {d}", max_width=620)
+                     row_marks=marks, title=f"{set_name} genes in {d}", max_width=620, min_row_height=11)
 
 
 def fig_running(d: str, t: DatasetTables, name: str, permutations: int = 0) -> str:
@@ -601,10 +605,10 @@ def evidence_card(d: str, hid: str, h: dict, t: DatasetTables, rows: pd.DataFram
     if str(p["verdict"]) == "not_testable":
         parts.append(f"<p class='note'>Not testable: {esc(p.get('note'))}</p></div>")
         return "".join(parts)
-    parts.append(figure(fig_agreement(rows, test),
-                        "Agreement across methods: " + ("Spearman rho" if test == "coupling" else
-                                                        "Hedges' g (standardised, so methods are comparable)")
-                        + " with 95% CI, coloured by each method's verdict."))
+    if len(rows) > 1:
+        what = "Spearman rho" if test == "coupling" else "Hedges' g (standardised, so methods are comparable)"
+        parts.append(figure(fig_agreement(rows, test),
+                            f"Agreement across methods: {what} with 95% CI, coloured by each method's verdict."))
     if test == "group":
         set_name = str(h.get("gene_set"))
         parts.append(figure(fig_scores(d, t, set_name, rows, config),

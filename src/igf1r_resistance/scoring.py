@@ -579,3 +579,267 @@ def score_gene_sets(
             }
         )
     return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- cohort engine
+#
+# One stable sort per sample gives every rank-based score: singscore (minimum ranks),
+# ssGSEA (GSVA 1.46's truncated average ranks and its decreasing order with ties in row
+# order) and the AUCell-style recovery AUC (the same decreasing order). Scores are sums
+# over set genes, so all sets of a chunk of samples come from a few matrix products with
+# a sets x genes membership matrix. Samples are processed in chunks sized to a memory
+# budget; the combined z-score needs each gene's mean and sd over the whole cohort and
+# gets them in a first, sort-free pass.
+
+COHORT_METHODS = ("singscore", "ssgsea", "zscore", "aucell")
+
+#: bytes of working memory per gene and sample in a chunk (measured with tracemalloc,
+#: all four methods; see benchmarks/scoring_scale.py)
+_BYTES_PER_CELL = 72
+_EXACT_FLOAT32 = 2**24  # integers up to this are exact in float32, and so are their sums
+
+
+def _membership(parts: list[np.ndarray], n_genes: int) -> np.ndarray:
+    m = np.zeros((len(parts), n_genes))
+    for i, idx in enumerate(parts):
+        m[i, idx] = 1.0
+    return m
+
+
+def _ranks_from_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One stable ascending sort per column: (order, first, last), all genes x samples.
+
+    ``order[i, j]`` is the gene at sorted position i (ties in row order); ``first`` /
+    ``last`` are the first and last sorted positions of its block of tied values
+    (0-based, in sorted coordinates).
+    """
+    n = x.shape[0]
+    order = np.argsort(x, axis=0, kind="stable")
+    xs = np.take_along_axis(x, order, axis=0)
+    pos = np.arange(n, dtype=np.int32)[:, None]
+    new = np.empty(xs.shape, dtype=bool)
+    new[0] = True
+    np.not_equal(xs[1:], xs[:-1], out=new[1:])
+    del xs
+    first = np.where(new, pos, 0).astype(np.int32)
+    np.maximum.accumulate(first, axis=0, out=first)
+    end = np.empty_like(new)
+    end[-1] = True
+    end[:-1] = new[1:]
+    last = np.where(end, pos, n - 1).astype(np.int32)
+    last = np.minimum.accumulate(last[::-1], axis=0)[::-1]
+    return order, first, last
+
+
+def _scatter(order: np.ndarray, values: np.ndarray, dtype) -> np.ndarray:
+    """Sorted-coordinate values back to gene order."""
+    out = np.empty(order.shape, dtype=dtype)
+    np.put_along_axis(out, order, values.astype(dtype, copy=False), axis=0)
+    return out
+
+
+def score_cohort(
+    expr: pd.DataFrame | np.ndarray,
+    gene_sets: SetsLike,
+    methods: Sequence[str] = ("singscore", "ssgsea", "zscore"),
+    *,
+    alpha: float = 0.25,
+    normalize: bool = True,
+    aucell_max_rank: float = 0.05,
+    chunk_size: int | None = None,
+    memory_mb: float = 256.0,
+    threads: int = 1,
+    float32: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Rank-based and z-score set scores of a large cohort in bounded memory.
+
+    Each sample is sorted once; singscore, ssGSEA and the AUCell-style AUC are derived
+    from that one ranking, for all sets at once (matrix products with a membership
+    matrix), ``chunk_size`` samples at a time (default: as many as fit ``memory_mb`` of
+    working memory, at least 1). The results equal :func:`singscore`, :func:`ssgsea`,
+    :func:`zscore` and :func:`aucell` (tested to 1e-12): the same gene universe (genes with
+    a NaN dropped; constant genes dropped for the z-score only), tie rules and up/down
+    handling. ssGSEA's normalisation uses the range over the whole cohort.
+
+    Parameters
+    ----------
+    expr
+        Genes x samples (DataFrame, or an array/memmap whose genes are row numbers). It is
+        read chunk by chunk and never copied whole; float32 input is ranked as float32.
+    methods
+        Any of ``COHORT_METHODS``.
+    alpha, normalize
+        ssGSEA weight exponent and range normalisation, as :func:`ssgsea`.
+    aucell_max_rank
+        AUCell's ``aucMaxRank``: a fraction of the genes (< 1) or a number of genes.
+    threads
+        Chunks scored in parallel threads (numpy's sort and BLAS release the GIL); the
+        memory budget is per thread.
+    float32
+        Compute ssGSEA weights and z-scores in float32 (about 1e-6 relative; faster and
+        half the memory). Rank sums are always exact: they are integers, kept in float32
+        only while every sum stays below 2**24.
+
+    Returns
+    -------
+    dict
+        method -> sets x samples DataFrame.
+    """
+    unknown = [m for m in methods if m not in COHORT_METHODS]
+    if unknown:
+        raise ValueError(f"unknown cohort method(s) {unknown}; choose from {list(COHORT_METHODS)}")
+    if isinstance(expr, pd.DataFrame):
+        if not expr.index.is_unique:
+            dups = expr.index[expr.index.duplicated()].unique()[:5].tolist()
+            raise ValueError(f"expr has duplicated gene identifiers, e.g. {dups}; collapse them first")
+        values, genes, samples = expr.to_numpy(), expr.index, expr.columns
+    else:
+        values = expr
+        if values.ndim != 2:
+            raise ValueError("expr must be a 2-D genes x samples matrix")
+        genes, samples = pd.RangeIndex(values.shape[0]), pd.RangeIndex(values.shape[1])
+    if not np.issubdtype(values.dtype, np.floating):
+        values = values.astype(float)
+    n_all, n_samples = values.shape
+    sets = _as_gene_sets(gene_sets)
+    work = np.float32 if float32 else np.float64
+    step = chunk_size or max(1, int(memory_mb * 2**20 // (_BYTES_PER_CELL * max(n_all, 1))))
+    chunks = [slice(j, min(j + step, n_samples)) for j in range(0, n_samples, step)]
+
+    # pass 1 (no sort): complete genes, and for the z-score the gene means and sds
+    complete = np.ones(n_all, dtype=bool)
+    for sl in chunks:
+        complete &= ~np.isnan(values[:, sl]).any(axis=1)
+    keep = np.flatnonzero(complete)
+    if keep.size < n_all:
+        log.info("scoring: dropped %d of %d genes with missing values", n_all - keep.size, n_all)
+    index = genes[keep]
+    n_genes = keep.size
+
+    def rows(sl: slice) -> np.ndarray:
+        block = values[:, sl]
+        return block if keep.size == n_all else block[keep]
+
+    want = set(methods)
+    if "zscore" in want:
+        if n_samples < 2:
+            raise ValueError("the z-score standardises genes across samples and needs at least 2 samples")
+        total = np.zeros(n_genes)
+        for sl in chunks:
+            total += rows(sl).sum(axis=1, dtype=np.float64)
+        mean = total / n_samples
+        ss = np.zeros(n_genes)
+        for sl in chunks:
+            d = rows(sl) - mean[:, None]
+            ss += np.einsum("ij,ij->i", d, d)
+        sd = np.sqrt(ss / (n_samples - 1))
+        varying = sd >= _CONSTANT_SD
+        if varying.sum() < 2:
+            raise ValueError("fewer than two non-constant genes in the expression matrix")
+        z_index = index[varying]
+        z_parts = _parts(sets, z_index)
+        z_mem = np.zeros((len(sets) * 2, n_genes))
+        for i, idx in enumerate(p for pair in z_parts for p in pair):
+            z_mem[i, np.flatnonzero(varying)[idx]] = 1.0 / np.sqrt(len(idx)) if len(idx) else 0.0
+        z_mem = z_mem / np.where(varying, sd, 1.0)  # scores = z_mem @ (x - mean)
+        z_mem = z_mem.astype(work)
+        z_offset = z_mem @ mean.astype(work)
+
+    parts = _parts(sets, index)
+    flat = [p for pair in parts for p in pair]
+    sizes = np.array([len(p) for p in flat], dtype=float)
+    mem = _membership(flat, n_genes)
+    exact32 = sizes.max(initial=0) * n_genes < _EXACT_FLOAT32
+    mem_int = mem.astype(np.float32 if exact32 else np.float64)
+    int_dtype = np.float32 if exact32 else np.float64
+    mem_w = mem.astype(work)
+    if "aucell" in want:
+        k_auc = int(round(aucell_max_rank * n_genes)) if aucell_max_rank < 1 else int(round(aucell_max_rank))
+        k_auc = max(1, min(k_auc, n_genes))
+
+    out = {m: np.full((len(flat), n_samples), np.nan) for m in want}
+
+    def score_chunk(sl: slice) -> None:
+        x = rows(sl)
+        if "zscore" in want:
+            out["zscore"][:, sl] = z_mem @ x.astype(work, copy=False) - z_offset[:, None]
+        if not want & {"singscore", "ssgsea", "aucell"}:
+            return
+        order, first, last = _ranks_from_sort(x)
+        pos = np.arange(n_genes, dtype=np.int32)[:, None]
+        if "singscore" in want:
+            rmin = _scatter(order, first + 1, int_dtype)  # ties.method = "min"
+            out["singscore"][:, sl] = mem_int @ rmin
+            del rmin
+        if "ssgsea" in want:
+            # truncated average rank; reversed decreasing position n - pos + 1 (ties in row order)
+            rank = _scatter(order, (first + last + 2) // 2, int_dtype)
+            rev = _scatter(order, first + last - pos + 1, int_dtype)
+            w = rank.astype(work) ** alpha
+            sum_w = mem_w @ w
+            sum_wrev = mem_w @ (w * rev)
+            sum_rev = (mem_int @ rev).astype(np.float64)
+            del rank, w
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step_out = (n_genes * (n_genes + 1) / 2 - sum_rev) / (n_genes - sizes[:, None])
+                out["ssgsea"][:, sl] = sum_wrev / sum_w - step_out
+            del rev
+        if "aucell" in want:
+            # decreasing position (1-based, ties in row order) r; AUC adds K - r for r < K
+            dec = n_genes - last + pos - first
+            contrib = _scatter(order, np.maximum(k_auc - dec, 0), int_dtype)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out["aucell"][:, sl] = (mem_int @ contrib) / (k_auc * sizes[:, None])
+
+    if threads > 1 and len(chunks) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(score_chunk, chunks))
+    else:
+        for sl in chunks:
+            score_chunk(sl)
+
+    names = pd.Index([gs.name for gs in sets], name="gene_set")
+    result: dict[str, pd.DataFrame] = {}
+    has_up = np.array([len(up) > 0 for up, _ in parts])
+    has_down = np.array([len(down) > 0 for _, down in parts])
+    for method in methods:
+        raw = out[method]
+        up, down = raw[0::2], raw[1::2]
+        if method == "singscore":
+            n_up = sizes[0::2][:, None]
+            n_dn = sizes[1::2][:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                up_s = (up / n_up - (n_up + 1) / 2) / ((2 * n_genes - n_up + 1) / 2 - (n_up + 1) / 2)
+                dn_s = (down / n_dn - (n_dn + 1) / 2) / ((2 * n_genes - n_dn + 1) / 2 - (n_dn + 1) / 2)
+            score = np.where(has_down[:, None], (up_s - 0.5) + ((1.0 - dn_s) - 0.5), up_s - 0.5)
+        elif method == "zscore":
+            z_up = np.array([len(u) > 0 for u, _ in z_parts])
+            z_dn = np.array([len(d) > 0 for _, d in z_parts])
+            score = np.where(z_dn[:, None], up - down, up)
+            score[~z_up] = np.nan
+        else:
+            if method == "ssgsea" and normalize:
+                used = np.concatenate([up[has_up], down[has_up & has_down]])
+                if used.size:
+                    raw = raw / (np.nanmax(used) - np.nanmin(used))
+                    up, down = raw[0::2], raw[1::2]
+            score = np.where(has_down[:, None], up - down, up)
+        if method != "zscore":
+            score[~has_up] = np.nan
+        result[method] = pd.DataFrame(score, index=names, columns=samples)
+    return result
+
+
+def aucell(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike, *, max_rank: float = 0.05) -> pd.DataFrame:
+    """AUCell-style recovery AUC (Aibar et al. 2017, ``AUCell_calcAUC``).
+
+    Per sample, genes are ordered by decreasing expression (ties in row order; AUCell
+    breaks ties at random) and a set's AUC counts, for each of its genes at position
+    ``r < K``, ``K - r``, divided by ``K * n`` (AUCell's ``maxAUC``) where ``K =
+    round(max_rank * N)`` for a fraction (AUCell's default ``aucMaxRank`` is 5% of the
+    genes) or ``max_rank`` itself for a number. Down genes are scored as a separate set and
+    subtracted. Returns sets x samples.
+    """
+    return score_cohort(expr, gene_sets, ("aucell",), aucell_max_rank=max_rank)["aucell"]

@@ -59,30 +59,84 @@ def used_sets(sets: list[gs.GeneSet], measured: pd.Index, min_sizes: dict[str, i
 # --------------------------------------------------------------------------- steps
 
 
-def run_prepare(dataset: str, settings: dict, series: str, annotation: str, hgnc: str,
-                out_adata: str, out_samples: str, out_probes: str, log: logging.Logger) -> None:
-    from .prepare import prepare_dataset
+def run_prepare(dataset: str, settings: dict, inputs: dict[str, str], outputs: dict[str, str],
+                log: logging.Logger, sample_schema: str = "workflow/schemas/samples.schema.yaml") -> None:
+    """The prepare step of any data-set type: `inputs` are the rule's named inputs (by type).
+
+    geo: series, annotation, hgnc; geo_rnaseq: series, counts, gene_annotation, hgnc;
+    matrix: matrix, samples, hgnc; h5ad: data, hgnc; single_cell: data, hgnc.
+    `outputs`: adata, samples, probes (and cells for single_cell).
+    """
+    from .config import dataset_type
+    from .gene_ids import describe_unmapped
     from .symbols import SymbolMapper
 
-    table = read_tsv(annotation)
-    table["symbol"] = table["symbol"].fillna("").astype(str)
-    table["probe"] = table["probe"].astype(str)
-    mapper = SymbolMapper.from_file(hgnc)
-    sources = {
-        "series_matrix": series,
-        "annotation": str(table["source"].iloc[0]) if "source" in table and len(table) else annotation,
-        "platform": str(table["platform"].iloc[0]) if "platform" in table and len(table) else "",
-        "hgnc": hgnc,
-    }
-    prepared = prepare_dataset(series, table, dataset, settings, sources=sources, rename=mapper.current)
+    kind = dataset_type(dataset, settings)
+    mapper = SymbolMapper.from_file(inputs["hgnc"])
+    if kind == "geo":
+        from .prepare import prepare_dataset
+
+        table = read_tsv(inputs["annotation"])
+        table["symbol"] = table["symbol"].fillna("").astype(str)
+        table["probe"] = table["probe"].astype(str)
+        sources = {
+            "series_matrix": inputs["series"],
+            "annotation": str(table["source"].iloc[0]) if "source" in table and len(table) else inputs["annotation"],
+            "platform": str(table["platform"].iloc[0]) if "platform" in table and len(table) else "",
+            "hgnc": inputs["hgnc"],
+        }
+        prepared = prepare_dataset(inputs["series"], table, dataset, settings, sources=sources,
+                                   rename=mapper.current)
+    elif kind == "geo_rnaseq":
+        from .rnaseq import prepare_geo_rnaseq
+
+        prepared = prepare_geo_rnaseq(dataset, settings, inputs["series"], inputs["counts"],
+                                      inputs["gene_annotation"], mapper, sources={"hgnc": inputs["hgnc"]})
+    elif kind == "matrix":
+        from .local_data import prepare_matrix
+
+        prepared = prepare_matrix(dataset, settings, inputs["matrix"], inputs["samples"], sample_schema, mapper,
+                                  sources={"hgnc": inputs["hgnc"]})
+    elif kind == "h5ad":
+        from .local_data import prepare_h5ad
+
+        prepared = prepare_h5ad(dataset, settings, inputs["data"], mapper, sources={"hgnc": inputs["hgnc"]})
+    elif kind == "single_cell":
+        from .singlecell import prepare_single_cell
+
+        prepared = prepare_single_cell(dataset, settings, inputs["data"], mapper, sources={"hgnc": inputs["hgnc"]})
+    else:
+        raise InputFormatError(f"data set {dataset}: unknown type {kind!r}")
     a = prepared.adata
-    log.info("log2: %s", a.uns["log2"]["reason"])
-    log.info("probes -> genes: %s", a.uns["probe_collapse"])
-    log.info("groups from field %r: %d resistant, %d sensitive, %d excluded", a.uns["dataset"]["group_field"],
-             a.uns["dataset"]["n_resistant"], a.uns["dataset"]["n_sensitive"], a.uns["dataset"]["n_excluded"])
-    write_tsv(prepared.probes, out_probes)
-    write_tsv(prepared.samples, out_samples)
-    write_h5ad(a, out_adata)
+    info = a.uns["dataset"]
+    log.info("type %s (%s data)", kind, info["data_type"])
+    log.info("scale: %s", a.uns["log2"]["reason"])
+    log.info("genes: %s", a.uns["probe_collapse"])
+    if "gene_ids" in a.uns:
+        log.info("gene ids: %s", describe_unmapped(a.uns["gene_ids"]))
+    if "single_cell" in a.uns:
+        log.info("single cell: %s", {k: v for k, v in a.uns["single_cell"].items() if k != "caveat"})
+    if info.get("caveat"):
+        log.warning("caveat: %s", info["caveat"])
+    log.info("groups from field %r (%s rule): %d resistant, %d sensitive, %d excluded%s", info["group_field"],
+             info.get("group_rule", "regex"), info["n_resistant"], info["n_sensitive"], info["n_excluded"],
+             f", {info['n_intermediate']} intermediate (continuous test only)" if info.get("n_intermediate") else "")
+    log.info("differential expression: %s", a.uns["de"]["method"])
+    write_tsv(prepared.probes, outputs["probes"])
+    write_tsv(prepared.samples, outputs["samples"])
+    if prepared.cells is not None and outputs.get("cells"):
+        write_h5ad(prepared.cells, outputs["cells"])
+    write_h5ad(a, outputs["adata"])
+
+
+def de_options(adata) -> dict:
+    """Arguments for `limma.moderated_t` chosen by prepare from the data type (`.uns['de']`).
+
+    limma-trend (trend=True) for log-CPM of counts; the ordinary moderated t otherwise
+    (and for data prepared before `.uns['de']` existed).
+    """
+    de = dict(adata.uns.get("de", {})) if hasattr(adata, "uns") else {}
+    return {"trend": bool(de.get("trend", False))}
 
 
 def run_scoring(adata_path: str, gene_set_config: dict, extra: list[dict], scoring: dict,
@@ -109,8 +163,10 @@ def run_scoring(adata_path: str, gene_set_config: dict, extra: list[dict], scori
 def run_de(adata_path: str, de_config: dict, out: str, log: logging.Logger) -> None:
     from .limma import moderated_t
 
-    _, expr, groups = load_expression(adata_path)
-    table = moderated_t(expr, groups)
+    adata, expr, groups = load_expression(adata_path)
+    options = de_options(adata)
+    table = moderated_t(expr, groups, **options)
+    log.info("limma moderated t, resistant - sensitive, %s", "limma-trend" if options["trend"] else "eBayes")
     threshold = float(np.nanquantile(table["AveExpr"], de_config["low_expression_quantile"]))
     table["low_expression"] = table["AveExpr"] < threshold
     log.info("limma: %d genes, %d with adj.P.Val < 0.05; low_expression below AveExpr %.3f (quantile %.2f)",
@@ -119,31 +175,56 @@ def run_de(adata_path: str, de_config: dict, out: str, log: logging.Logger) -> N
     write_tsv(table, out)
 
 
-def run_gsea(de_path: str, gmt_path: str, gsea_config: dict, min_size: int, out: str,
-             log: logging.Logger) -> None:
-    from .gsea import preranked
+def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict, extra: list[dict],
+             gsea_config: dict, out_gsea: str, out_camera: str, log: logging.Logger) -> None:
+    """Competitive tests of every catalogue and user GMT set: preranked GSEA and camera.
+
+    The sets are those of the score step (catalogue + `gene_sets.gmt` files, restricted to
+    genes measured in every sample, so the GSEA running sums of the QC step match), with
+    the same per-set minimum of measured genes as the hypotheses (`gene_sets.min_size`, or
+    a hypothesis' `min_genes`). Up/down sets are tested as NAME_UP and NAME_DN. Every set
+    gets a row in both tables; sets too small to test carry NaN and a `note`.
+    """
+    from .gsea import preranked, set_parts
+    from .limma import CAMERA_COLUMNS, camera
 
     de = read_tsv(de_path)
-    sets = _read_used_gmt(gmt_path)
+    de["gene"] = de["gene"].astype(str)
+    adata, expr, groups = load_expression(adata_path)
+    complete = scorable_genes(expr)
+    _, all_sets, hyps = gs.collect(gene_set_config["catalogue"], gene_set_config["gmt"], extra)
+    mins = set_min_sizes(all_sets, hyps, gene_set_config["min_size"])
+    sets = [gs.restrict(s, complete.index) for s in all_sets]
+
     table = preranked(de, sets, permutations=gsea_config["permutations"], seed=gsea_config["seed"],
-                      min_size=min_size)
-    log.info("preranked GSEA: %d sets tested, %d with FDR < 0.25", len(table), int((table["fdr"] < 0.25).sum()))
-    write_tsv(table, out)
+                      min_size=mins)
+    n_tested = int(table["p_value"].notna().sum())
+    log.info("data set %s: preranked GSEA (%d permutations, seed %d): %d of %d sets tested, %d with FDR < 0.25",
+             dataset, gsea_config["permutations"], gsea_config["seed"], n_tested, len(table),
+             int((table["fdr"] < 0.25).sum()))
 
-
-def _read_used_gmt(path: str) -> list[gs.GeneSet]:
-    """The data set's GMT back as sets, rejoining NAME_UP / NAME_DN pairs written for up/down sets."""
-    sets = gs.read_gmt(path)
-    by_name = {s.name: s for s in sets}
-    out = []
-    for s in sets:
-        if s.name.endswith("_DN") and f"{s.name[:-3]}_UP" in by_name:
-            continue
-        if s.name.endswith("_UP") and f"{s.name[:-3]}_DN" in by_name:
-            out.append(gs.GeneSet(s.name[:-3], s.up, by_name[f"{s.name[:-3]}_DN"].up, s.source))
+    testable: dict[str, list[str]] = {}
+    small = []
+    for set_name, part, genes in set_parts(sets):
+        n, need = len(set(genes)), max(1, mins[set_name])
+        if n >= need:
+            testable[part] = genes
         else:
-            out.append(s)
-    return out
+            small.append({"gene_set": part, "n_genes": n, "direction": "",
+                          "note": f"{n} genes measured in every sample, at least {need} needed"})
+    inter_gene_cor = gsea_config.get("camera_inter_gene_cor", 0.01)
+    trend = de_options(adata)["trend"]  # log-CPM: variances squeezed towards a trend, as in de
+    cam = camera(complete, groups, testable, inter_gene_cor=inter_gene_cor, trend_var=trend)
+    cam["note"] = ""
+    cam = cam.sort_values(["p_value", "gene_set"], na_position="last")
+    if small:
+        cam = pd.concat([cam, pd.DataFrame(small)], ignore_index=True)
+    cam = cam.reset_index(drop=True)[[*CAMERA_COLUMNS, "note"]]
+    log.info("data set %s: camera (inter-gene correlation %s%s): %d of %d sets tested, %d with FDR < 0.05",
+             dataset, inter_gene_cor, ", trend.var" if trend else "", len(testable), len(cam),
+             int((cam["fdr"] < 0.05).sum()))
+    write_tsv(table, out_gsea)
+    write_tsv(cam, out_camera)
 
 
 def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,

@@ -1,5 +1,6 @@
 # Validation and input functions shared by every stage.
 
+import re
 import sys
 from pathlib import Path
 
@@ -7,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from igf1r_resistance.config import validate_config  # noqa: E402
+from igf1r_resistance.config import dataset_type, validate_config  # noqa: E402
 from igf1r_resistance.errors import ConfigError  # noqa: E402
 
 try:
@@ -18,14 +19,61 @@ except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
 DATASETS = list(config["datasets"])
+SAMPLE_SCHEMA = str(Path(workflow.basedir) / "workflow/schemas/samples.schema.yaml")
+
+
+def datasets_of(*types):
+    """Data-set ids of the given types (geo, geo_rnaseq, matrix, h5ad, single_cell)."""
+    return [d for d in DATASETS if dataset_type(d, config["datasets"][d]) in types]
+
+
+def one_of(ids):
+    """A wildcard constraint matching exactly these ids (a never-matching one for none)."""
+    return "|".join(re.escape(i) for i in ids) or "(?!x)x"
 
 
 wildcard_constraints:
-    ds="|".join(DATASETS),
+    ds=one_of(DATASETS),
 
 
 def dataset_settings(wildcards):
     return config["datasets"][wildcards.ds]
+
+
+def prepare_inputs(wildcards):
+    """The prepare step's inputs, by data-set type (named as steps.run_prepare expects)."""
+    settings = config["datasets"][wildcards.ds]
+    kind = dataset_type(wildcards.ds, settings)
+    geo = f"resources/geo/{wildcards.ds}"
+    inputs = {"hgnc": "workflow/resources/hgnc_symbols.tsv.gz"}
+    if kind == "geo":
+        inputs.update(
+            series=f"{geo}/series_matrix.txt.gz",
+            annotation=f"{geo}/platform_annotation.tsv.gz",
+        )
+    elif kind == "geo_rnaseq":
+        inputs.update(
+            series=f"{geo}/series_matrix.txt.gz",
+            counts=f"{geo}/raw_counts.tsv.gz",
+            gene_annotation=f"{geo}/gene_annotation.tsv.gz",
+        )
+    elif kind == "matrix":
+        inputs.update(matrix=settings["matrix"], samples=settings["samples"])
+    elif settings.get("suppl_file"):
+        inputs.update(data=f"{geo}/suppl/{settings['suppl_file']}")
+    else:
+        inputs.update(data=settings["path"])
+    return inputs
+
+
+def prepare_mem_mb(wildcards, input, attempt):
+    """Memory of prepare: grows with the size of the data files."""
+    size = sum(
+        Path(f).stat().st_size
+        for k, f in input.items()
+        if k != "hgnc" and Path(f).exists()
+    )
+    return int((1000 + 12 * size / 1e6) * attempt)
 
 
 def gene_set_files():
@@ -45,6 +93,7 @@ def all_outputs():
         "scores.tsv",
         "gene_sets.gmt",
         "gsea.tsv",
+        "camera.tsv",
         "hypotheses.tsv",
         "qc/pca.tsv",
         "qc/pca_variance.tsv",
@@ -57,6 +106,7 @@ def all_outputs():
         "qc/gsea_running.tsv",
     ]:
         files += per_dataset(f"results/{{ds}}/{name}")
+    files += expand("results/{ds}/cells.h5ad", ds=datasets_of("single_cell"))
     return files + [
         "results/summary/hypotheses.tsv",
         "results/summary/meta.tsv",

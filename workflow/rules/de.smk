@@ -19,12 +19,16 @@ rule de:
         "../../scripts/de.py"
 
 
+# Competitive gene-set tests of every catalogue and GMT set: preranked GSEA on the
+# moderated t (gsea.tsv) and limma's camera on the expression matrix (camera.tsv).
 rule gsea:
     input:
         de="results/{ds}/de.tsv",
-        gmt="results/{ds}/gene_sets.gmt",
+        adata="results/{ds}/expression.h5ad",
+        gene_sets=gene_set_files(),
     output:
-        "results/{ds}/gsea.tsv",
+        gsea="results/{ds}/gsea.tsv",
+        camera="results/{ds}/camera.tsv",
     log:
         "logs/gsea/{ds}.log",
     benchmark:
@@ -33,10 +37,11 @@ rule gsea:
         "../../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=input_mb("adata", "de"),
         runtime=30,
     params:
         gsea=config["gsea"],
-        min_size=config["gene_sets"]["min_size"],
+        gene_sets=config["gene_sets"],
+        extra=config["hypotheses"]["extra"],
     script:
         "../../scripts/gsea.py"

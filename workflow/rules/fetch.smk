@@ -1,9 +1,12 @@
 # Downloads stay on the submitting host: compute nodes often have no internet.
+# Each rule serves only the data-set types that need it (see `datasets_of` in common.smk).
 
 
 localrules:
     fetch_series,
     fetch_platform,
+    fetch_counts,
+    fetch_suppl,
 
 
 rule fetch_series:
@@ -13,6 +16,8 @@ rule fetch_series:
         "logs/fetch_series/{ds}.log",
     benchmark:
         "results/benchmarks/fetch_series/{ds}.tsv"
+    wildcard_constraints:
+        ds=one_of(datasets_of("geo", "geo_rnaseq")),
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
@@ -35,6 +40,8 @@ rule fetch_platform:
         "logs/fetch_platform/{ds}.log",
     benchmark:
         "results/benchmarks/fetch_platform/{ds}.tsv"
+    wildcard_constraints:
+        ds=one_of(datasets_of("geo")),
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
@@ -47,3 +54,50 @@ rule fetch_platform:
         overrides=config["platform_annotation"],
     script:
         "../../scripts/fetch_platform.py"
+
+
+# GEO's NCBI-computed raw counts and GeneID -> Symbol table (type: geo_rnaseq).
+rule fetch_counts:
+    output:
+        counts="resources/geo/{ds}/raw_counts.tsv.gz",
+        annotation="resources/geo/{ds}/gene_annotation.tsv.gz",
+    log:
+        "logs/fetch_counts/{ds}.log",
+    benchmark:
+        "results/benchmarks/fetch_counts/{ds}.tsv"
+    wildcard_constraints:
+        ds=one_of(datasets_of("geo_rnaseq")),
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=60,
+    params:
+        settings=dataset_settings,
+        geo=config["geo"],
+    script:
+        "../../scripts/fetch_counts.py"
+
+
+# A file of the series' supplementary folder (single_cell data sets with suppl_file).
+rule fetch_suppl:
+    output:
+        "resources/geo/{ds}/suppl/{file}",
+    log:
+        "logs/fetch_suppl/{ds}/{file}.log",
+    benchmark:
+        "results/benchmarks/fetch_suppl/{ds}/{file}.tsv"
+    wildcard_constraints:
+        ds=one_of(datasets_of("single_cell")),
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=60,
+    params:
+        settings=dataset_settings,
+        geo=config["geo"],
+    script:
+        "../../scripts/fetch_suppl.py"

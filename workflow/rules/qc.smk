@@ -6,12 +6,25 @@
 QC_SETTINGS = {
     "pca_top_genes": 500,
     "pca_components": 5,
-    "max_heatmap_columns": 100,
+    "max_heatmap_columns": 80,
     "outlier_coef": 1.5,
     "outlier_min_iqr_correlation": 0.01,
     "outlier_min_iqr_ks": 0.02,
     **config.get("qc", {}),
 }
+
+# The tables rule qc writes per data set (results/{ds}/qc/<name>.tsv); the report reads them all.
+QC_TABLES = [
+    "pca",
+    "pca_variance",
+    "distributions",
+    "columns",
+    "correlation",
+    "outliers",
+    "set_heatmaps",
+    "gene_values",
+    "gsea_running",
+]
 
 
 rule qc:

@@ -3,25 +3,10 @@ localrules:
     report_figures,
 
 
-def qc_inputs(pattern):
-    """Named inputs qc_<name> for every QC table (one path, or one per data set)."""
-    names = [
-        "pca",
-        "pca_variance",
-        "distributions",
-        "columns",
-        "correlation",
-        "outliers",
-        "set_heatmaps",
-        "gene_values",
-        "gsea_running",
-    ]
-    return {f"qc_{n}": pattern(f"results/{{ds}}/qc/{n}.tsv") for n in names}
-
-
 rule report:
     input:
-        **qc_inputs(per_dataset),
+        **{f"qc_{n}": per_dataset(f"results/{{ds}}/qc/{n}.tsv") for n in QC_TABLES},
+        # builds the per-data-set figures of `snakemake --report` with the report
         figures=per_dataset("results/report/figures/{ds}/volcano.svg"),
         adata=per_dataset("results/{ds}/expression.h5ad"),
         samples=per_dataset("results/{ds}/samples.tsv"),
@@ -62,7 +47,7 @@ rule report:
 
 rule report_figures:
     input:
-        **qc_inputs(str),
+        **{f"qc_{n}": f"results/{{ds}}/qc/{n}.tsv" for n in QC_TABLES},
         samples="results/{ds}/samples.tsv",
         de="results/{ds}/de.tsv",
         catalogue=config["gene_sets"]["catalogue"],

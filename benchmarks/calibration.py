@@ -1,0 +1,348 @@
+"""Calibration and power of the hypothesis verdicts (seeded).
+
+Run from the repository root (about 10 minutes on 2 cores)::
+
+    .venv/bin/python benchmarks/calibration.py            # writes docs/benchmarks.md
+    .venv/bin/python benchmarks/calibration.py --quick    # a 1-minute smoke run, no file written
+
+What it does
+------------
+Null data sets are run through the pipeline's real scoring and verdict code (the
+catalogue ``workflow/resources/mechanisms.yaml``, ``scoring.score_gene_sets`` with the
+methods of ``config.yaml``, ``hypotheses.evaluate`` with its FDR and verdict settings; see
+``_common.Pipeline``), and we count how often a verdict says ``supported`` or
+``contradicted``. Two kinds of null data:
+
+* **simulated, real correlation**: every sample is ``mean + R w`` where R holds the
+  within-group residual vectors of the demo series GSE15709 (A2780, 5 vs 5, 24k genes)
+  and ``w ~ N(0, I / df)``: Gaussian random combinations of the real residuals, the idea of
+  limma's rotation tests (ROAST; Wu et al. 2010, Bioinformatics 26:2176). The simulated
+  samples have the real data's gene-gene covariance (rank 8), so gene sets carry their
+  real inter-gene correlation, and nothing differs between the groups.
+* **real, labels permuted within a group**: the 5 sensitive (or the 5 resistant) GSE15709
+  samples split 2 vs 3 in every possible way (20 data sets). Splitting across the real
+  groups would not be a null (the groups differ), so labels are permuted within them.
+
+The family is what the verdict rule sees: the primary method's row of every testable
+hypothesis. Two rates are reported: per test (share of those rows with a supported or
+contradicted verdict) and per data set (share of null data sets with at least one).
+BH at 0.05 under the complete null bounds the per-data-set rate by 5% (FDR = P(any
+rejection) when nothing is true), and the per-test rate is lower still. The same is
+counted for camera (fixed inter-gene correlation 0.01 and estimated), as a check of the
+competitive test on correlated null data.
+
+Power: a 20-gene set of random measured genes (planted as an extra hypothesis, predicted
+up, tested with every other catalogue hypothesis and BH over all rows) is shifted by
+``delta`` log2 units in the resistant samples of a simulated null data set. For each
+replicate the smallest detected delta is found by bisection on [0, 8] (7 steps, so
++-0.03; detection is taken to be monotone in delta within a replicate, which holds for
+the mean-difference test); the shift detected 80% of the time is the 80th percentile of
+those thresholds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
+
+from igf1r_resistance import genesets as gs  # noqa: E402
+from igf1r_resistance.limma import camera  # noqa: E402
+from igf1r_resistance.gsea import gsea_sets  # noqa: E402
+
+DOC = C.REPO / "docs" / "benchmarks.md"
+RESULTS = C.REPO / "benchmarks" / "results"
+PLANTED = "PLANTED_20"
+FULL = {"null": {3: 200, 5: 200, 20: 100}, "power_reps": 40}
+QUICK = {"null": {3: 30}, "power_reps": 0}
+
+# ------------------------------------------------------------------ worker state (fork)
+_STATE: dict = {}
+
+
+def _init(expr: pd.DataFrame, groups: pd.Series, methods: list[str] | None) -> None:
+    x = expr.to_numpy(dtype=float)
+    res = groups.to_numpy() == "resistant"
+    resid = np.empty_like(x)
+    for mask in (res, ~res):
+        resid[:, mask] = x[:, mask] - x[:, mask].mean(axis=1, keepdims=True)
+    _STATE.update(
+        genes=expr.index, mean=x.mean(axis=1), resid=resid, df=x.shape[1] - 2,
+        pipeline=C.Pipeline(methods=methods), real=(expr, groups),
+    )
+
+
+def simulate_null(n_per_group: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Series]:
+    """Null data set: mean + residuals @ w, w ~ N(0, I / df), n per group (see module doc)."""
+    resid, df = _STATE["resid"], _STATE["df"]
+    n = 2 * n_per_group
+    w = rng.normal(0.0, 1.0 / math.sqrt(df), size=(resid.shape[1], n))
+    x = _STATE["mean"][:, None] + resid @ w
+    samples = [f"R{i}" for i in range(n_per_group)] + [f"S{i}" for i in range(n_per_group)]
+    groups = pd.Series(["resistant"] * n_per_group + ["sensitive"] * n_per_group, index=samples)
+    return pd.DataFrame(x, index=_STATE["genes"], columns=samples), groups
+
+
+def _rejections(table: pd.DataFrame) -> tuple[int, int, int, int]:
+    """(primary rows testable, primary rows supported/contradicted, all rows testable, all rejected)."""
+    testable = table["verdict"] != "not_testable"
+    rejected = table["verdict"].isin(["supported", "contradicted"])
+    prim = table["primary"].astype(bool)
+    return (int((testable & prim).sum()), int((rejected & prim).sum()),
+            int(testable.sum()), int(rejected.sum()))
+
+
+def _camera_counts(expr: pd.DataFrame, groups: pd.Series) -> dict[str, tuple[int, int, int]]:
+    """Per camera variant: (sets tested, p < 0.05, FDR < 0.05)."""
+    sets = gsea_sets([gs.restrict(s, expr.index) for s in _STATE["pipeline"].sets])
+    sets = {k: v for k, v in sets.items() if len(v) >= 5}
+    out = {}
+    for name, cor in (("camera_0.01", 0.01), ("camera_estimated", None)):
+        res = camera(expr, groups, sets, inter_gene_cor=cor)
+        out[name] = (len(res), int((res["p_value"] < 0.05).sum()), int((res["fdr"] < 0.05).sum()))
+    return out
+
+
+def null_task(args: tuple[str, int, int]) -> dict:
+    kind, n_per_group, seed = args
+    if kind == "simulated":
+        expr, groups = simulate_null(n_per_group, np.random.default_rng(seed))
+    else:  # within-group split of the real data: seed indexes the split
+        expr, groups = _within_group_split(seed)
+    table = _STATE["pipeline"].run(expr, groups)
+    prim_n, prim_rej, all_n, all_rej = _rejections(table)
+    return {"kind": kind, "n": n_per_group, "seed": seed, "primary_tests": prim_n, "primary_rejected": prim_rej,
+            "all_tests": all_n, "all_rejected": all_rej, "camera": _camera_counts(expr, groups)}
+
+
+def _within_group_splits() -> list[tuple[str, tuple[str, ...]]]:
+    _, groups = _STATE["real"]
+    out = []
+    for label in ("sensitive", "resistant"):
+        members = list(groups.index[groups == label])
+        for chosen in itertools.combinations(members, 2):
+            out.append((label, chosen))
+    return out
+
+
+def _within_group_split(i: int) -> tuple[pd.DataFrame, pd.Series]:
+    expr, groups = _STATE["real"]
+    label, chosen = _within_group_splits()[i]
+    members = list(groups.index[groups == label])
+    new = pd.Series(["resistant" if s in chosen else "sensitive" for s in members], index=members)
+    return expr[members], new
+
+
+def power_task(args: tuple[int, int]) -> dict:
+    n_per_group, seed = args
+    rng = np.random.default_rng(seed)
+    expr, groups = simulate_null(n_per_group, rng)
+    genes = list(rng.choice(expr.index.to_numpy(), 20, replace=False))
+    extra_set = [gs.GeneSet(PLANTED, tuple(genes))]
+    extra_hyp = [gs.Hypothesis(PLANTED.lower(), "planted shift", "group", "up", gene_set=PLANTED)]
+    res_cols = groups.index[groups == "resistant"]
+    sd = float(np.median(expr.loc[genes, groups.index[groups == "sensitive"]].std(axis=1, ddof=1)))
+
+    def detected(delta: float) -> bool:
+        shifted = expr.copy()
+        shifted.loc[genes, res_cols] += delta
+        table = _STATE["pipeline"].run(shifted, groups, extra_set, extra_hyp)
+        row = table[(table["hypothesis"] == PLANTED.lower()) & table["primary"].astype(bool)]
+        return bool((row["verdict"] == "supported").any())
+
+    lo, hi = 0.0, 8.0
+    if not detected(hi):
+        return {"n": n_per_group, "seed": seed, "threshold": math.inf, "set_sd": sd}
+    for _ in range(7):
+        mid = (lo + hi) / 2
+        if detected(mid):
+            hi = mid
+        else:
+            lo = mid
+    return {"n": n_per_group, "seed": seed, "threshold": hi, "set_sd": sd}
+
+
+# ------------------------------------------------------------------------------ driver
+
+
+@dataclass
+class Summary:
+    null: pd.DataFrame
+    power: pd.DataFrame
+    real_correlation: float
+    sim_correlation: float
+    seconds: float
+
+
+def _seeds(seed: int, label: str, count: int) -> list[int]:
+    ss = np.random.SeedSequence([seed, sum(map(ord, label))])
+    return [int(s.generate_state(1)[0]) for s in ss.spawn(count)]
+
+
+def run(null_sizes: dict[int, int], power_reps: int, seed: int = 2024, jobs: int = 1,
+        real_splits: bool = True, methods: list[str] | None = None,
+        expr_groups: tuple[pd.DataFrame, pd.Series] | None = None) -> Summary:
+    start = time.perf_counter()
+    expr, groups = expr_groups or C.demo_expression("GSE15709")
+    _init(expr, groups, methods)
+    tasks = [("simulated", n, s) for n, count in null_sizes.items() for s in _seeds(seed, f"null{n}", count)]
+    if real_splits:
+        tasks += [("real_within_group", 2, i) for i in range(len(_within_group_splits()))]
+    ptasks = [(n, s) for n in (3, 5, 20) for s in _seeds(seed, f"power{n}", power_reps)]
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(expr, groups, methods)) as pool:
+            nulls = list(pool.map(null_task, tasks, chunksize=4))
+            powers = list(pool.map(power_task, ptasks))
+    else:
+        nulls = [null_task(t) for t in tasks]
+        powers = [power_task(t) for t in ptasks]
+    # how correlated are the catalogue sets, in the real data and in one simulated data set?
+    real_cor = _mean_estimated_correlation(expr, groups)
+    sim_cor = _mean_estimated_correlation(*simulate_null(5, np.random.default_rng(seed)))
+    return Summary(pd.DataFrame(nulls), pd.DataFrame(powers), real_cor, sim_cor, time.perf_counter() - start)
+
+
+def _mean_estimated_correlation(expr: pd.DataFrame, groups: pd.Series) -> float:
+    sets = gsea_sets([gs.restrict(s, expr.index) for s in _STATE["pipeline"].sets])
+    res = camera(expr, groups, {k: v for k, v in sets.items() if len(v) >= 5}, inter_gene_cor=None)
+    return float(res["correlation"].mean())
+
+
+def null_table(null: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (kind, n), sub in null.groupby(["kind", "n"], sort=False):
+        cam = {k: np.sum([c[k] for c in sub["camera"]], axis=0) for k in sub["camera"].iloc[0]}
+        rows.append({
+            "null data": kind, "n per group": f"{n} vs {n}" if kind == "simulated" else "2 vs 3",
+            "data sets": len(sub),
+            "primary tests": int(sub["primary_tests"].sum()),
+            "per test": sub["primary_rejected"].sum() / sub["primary_tests"].sum(),
+            "per data set": float((sub["primary_rejected"] > 0).mean()),
+            "per data set, 95% upper": _upper(int((sub["primary_rejected"] > 0).sum()), len(sub)),
+            "all methods' rows": sub["all_rejected"].sum() / sub["all_tests"].sum(),
+            "camera 0.01: p<0.05": cam["camera_0.01"][1] / cam["camera_0.01"][0],
+            "camera 0.01: FDR<0.05": cam["camera_0.01"][2] / cam["camera_0.01"][0],
+            "camera est.: p<0.05": cam["camera_estimated"][1] / cam["camera_estimated"][0],
+        })
+    return pd.DataFrame(rows)
+
+
+def _upper(k: int, n: int) -> float:
+    """One-sided 95% Clopper-Pearson upper bound of a binomial proportion."""
+    from scipy import stats
+
+    return 1.0 if k == n else float(stats.beta.ppf(0.95, k + 1, n - k))
+
+
+def power_table(power: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for n, sub in power.groupby("n"):
+        thr = np.sort(sub["threshold"].to_numpy())
+        q80 = float(np.quantile(thr, 0.8, method="higher"))
+        sd = float(sub["set_sd"].median())
+        rows.append({
+            "n per group": f"{n} vs {n}", "replicates": len(sub),
+            "shift detected 80% (log2)": q80, "in gene SDs": q80 / sd if math.isfinite(q80) else math.inf,
+            "median shift detected (log2)": float(np.median(thr)),
+            "never detected up to 8": int(np.isinf(thr).sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        if math.isinf(v):
+            return "> 8"
+        return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+    return str(v)
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    head = "| " + " | ".join(df.columns) + " |\n|" + "---|" * len(df.columns) + "\n"
+    return head + "".join("| " + " | ".join(_fmt(v) for v in row) + " |\n" for row in df.itertuples(index=False))
+
+
+def write_section(text: str, name: str, doc: Path = DOC) -> None:
+    """Replace the block between <!-- name:start --> and <!-- name:end --> in docs/benchmarks.md."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    body = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    block = f"{start}\n{text.rstrip()}\n{end}"
+    if start in body and end in body:
+        body = body[: body.index(start)] + block + body[body.index(end) + len(end):]
+    else:
+        body = body.rstrip() + "\n\n" + block + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(body if body.endswith("\n") else body + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small smoke run; prints, writes nothing")
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--power-reps", type=int, default=None)
+    args = ap.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    reps = plan["power_reps"] if args.power_reps is None else args.power_reps
+    summary = run(plan["null"], reps, seed=args.seed, jobs=args.jobs)
+    nt, pt = null_table(summary.null), power_table(summary.power) if reps else pd.DataFrame()
+    print(markdown_table(nt))
+    if reps:
+        print(markdown_table(pt))
+    print(f"mean estimated inter-gene correlation of the catalogue sets: real {summary.real_correlation:.3f}, "
+          f"simulated {summary.sim_correlation:.3f}; {summary.seconds:.0f} s")
+    if args.quick:
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    summary.null.to_json(RESULTS / "calibration_null.json", orient="records", indent=1)
+    summary.power.to_json(RESULTS / "calibration_power.json", orient="records", indent=1)
+    cfg = C.load_config()
+    text = f"""## Calibration and power of the verdicts
+
+Command: `.venv/bin/python benchmarks/calibration.py --seed {args.seed} --jobs {args.jobs}`
+({summary.seconds / 60:.1f} min). Machine: {C.machine_line()}.
+
+Settings from `config.yaml`: methods {', '.join(cfg['scoring']['methods'])}; primary
+`{cfg['scoring']['primary']}`; p value `{cfg['hypotheses']['p_value']}`; BH FDR
+{cfg['hypotheses']['fdr']} over all hypotheses x methods of a data set; catalogue
+`workflow/resources/mechanisms.yaml`. Null data (see the docstring of
+`benchmarks/calibration.py`): simulated samples that carry the gene-gene covariance of
+GSE15709's within-group residuals (mean estimated inter-gene correlation of the
+catalogue sets {summary.sim_correlation:.3f} simulated vs {summary.real_correlation:.3f} real,
+camera's estimator), and the real GSE15709 samples split 2 vs 3 within a group.
+
+### False verdicts on null data (supported or contradicted; the bound is 5%)
+
+"per test": share of the primary rows of testable hypotheses with a supported or
+contradicted verdict; "per data set": share of null data sets with at least one (with its
+one-sided 95% upper bound); "all methods' rows": the same per test for every method's row.
+camera columns: share of catalogue sets (up/down parts separately) with p < 0.05 or FDR < 0.05.
+
+{markdown_table(nt)}
+### Power: shift of a 20-gene set detected 80% of the time
+
+A random 20-gene set shifted up by delta log2 units in the resistant samples of simulated
+null data; "detected" = the primary method's verdict for it is `supported` (BH over all
+rows, as in a real run). "in gene SDs": delta divided by the median within-group SD of
+the set's genes.
+
+{markdown_table(pt)}"""
+    write_section(text, "calibration")
+    print(f"wrote {DOC.relative_to(C.REPO)}")
+
+
+if __name__ == "__main__":
+    main()
