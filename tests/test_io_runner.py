@@ -21,6 +21,17 @@ def test_write_tsv_round_trip_no_index(tmp_path: Path):
     pd.testing.assert_frame_equal(read_tsv(tmp_path / "t.tsv"), table)
 
 
+def test_outputs_follow_the_umask(tmp_path: Path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        write_tsv(pd.DataFrame({"a": [1]}), tmp_path / "t.tsv")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "t.tsv").stat().st_mode & 0o777 == 0o644
+
+
 def test_atomic_path_leaves_nothing_on_failure(tmp_path: Path):
     target = tmp_path / "out.tsv"
     with pytest.raises(RuntimeError):

@@ -176,7 +176,7 @@ def test_running_sum_enrichment_score_matches_gsea_table(demo_run: Path):
 
     table = qc.running_sums(read_tsv(demo / "de.tsv"), read_gmt(demo / "gene_sets.gmt"))
     es = table.groupby("gene_set")["running_es"].agg(lambda s: s[s.abs().idxmax()])
-    gsea = read_tsv(demo / "gsea.tsv").set_index("gene_set")["es"]
+    gsea = read_tsv(demo / "gsea.tsv").set_index("gene_set")["es"].dropna()  # NaN: set not tested
     common = es.index.intersection(gsea.index)
     assert len(common) >= 5
     np.testing.assert_allclose(es[common], gsea[common], atol=1e-6)

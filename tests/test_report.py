@@ -257,7 +257,7 @@ def test_report_is_offline_and_script_free(small_page: str):
 def test_hover_texts_name_samples_and_genes(small_page: str):
     titles = re.findall(r"<title>(.*?)</title>", small_page, flags=re.S)
     assert any("GSM900000 (resistant)" in t for t in titles)
-    assert any(t.startswith("IGF1R (up gene)") for t in titles)
+    assert any(t.startswith("IGF1R (up) \u00d7 GSM") for t in titles)
     assert any(t.startswith("IGF1R: rank") for t in titles)  # GSEA ticks
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import geo
-from .errors import AnnotationError, InputFormatError, NotFoundError
+from .errors import AnnotationError, DownloadError, InputFormatError, NotFoundError
 from .io import atomic_path, write_tsv
 
 
@@ -157,10 +157,16 @@ def fetch_platform_annotation(dataset: str, settings: dict, series_matrix: str |
                 offline=geo_config.get("offline", False),
                 log=log.info,
                 what=f"{platform} annotation",
+                **_network(geo_config),
             )
-        except NotFoundError as exc:
+        except DownloadError as exc:
+            # offline, "not found" comes as DownloadError (not in the mirrors or the cache);
+            # online, only a real 404 means there is no annotation: other faults propagate
+            if not isinstance(exc, NotFoundError) and not geo_config.get("offline", False):
+                raise
+            where = " available offline" if geo_config.get("offline", False) else ""
             raise AnnotationError(
-                f"data set {dataset}: platform {platform} has no annotation ({exc}); give a probe -> "
+                f"data set {dataset}: platform {platform} has no annotation{where} ({exc}); give a probe -> "
                 f"symbol table in config.yaml as platform_annotation: {{{platform}: path/to/table.tsv}}"
             ) from exc
     table = geo.read_platform_annotation(Path(raw), platform)

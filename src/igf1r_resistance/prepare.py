@@ -403,8 +403,9 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     )
     if grouping.response is not None:
         front["response"] = grouping.response
-    shadowed = ["title", "group"] + (["response"] if grouping.response is not None else [])
-    table = pd.concat([front, samples.drop(columns=shadowed, errors="ignore")], axis=1)
+    # metadata columns named like the front columns are kept under another name (title is the front's)
+    clash = {c: f"{c} (metadata)" for c in front.columns if c in samples.columns and c != "title"}
+    table = pd.concat([front, samples.drop(columns=["title"], errors="ignore").rename(columns=clash)], axis=1)
     table.index.name = "sample"
     table = table.reset_index()
     kept = groups[groups.isin([RESISTANT, SENSITIVE, INTERMEDIATE])]
@@ -467,9 +468,13 @@ def de_method(data_type: str, log2: dict) -> dict:
     ordinary moderated t.
     """
     if log2.get("scale") == "log2-CPM":
-        return {"method": "limma-trend", "trend": True,
+        return {"method": "limma-trend", "trend": True, "low_expression_flag": True,
                 "reason": "log-CPM of RNA-seq counts: prior variance follows the mean (eBayes(trend=TRUE))"}
-    return {"method": "limma", "trend": False,
+    if log2.get("scale") == "zscore":
+        return {"method": "limma", "trend": False, "low_expression_flag": False,
+                "reason": "per-gene z-scores: ordinary moderated t (eBayes); every gene has mean 0, so AveExpr "
+                          "says nothing about expression level and no gene is flagged low_expression"}
+    return {"method": "limma", "trend": False, "low_expression_flag": True,
             "reason": f"{data_type} values on a log scale: ordinary moderated t (eBayes)"}
 
 

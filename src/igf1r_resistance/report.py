@@ -54,6 +54,7 @@ h2{border-bottom:2px solid #243b53;padding-bottom:.2em;margin-top:2.2em}h3{margi
 h4{margin:1.2em 0 .4em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.86em}
 th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
+td{max-width:32em;overflow-wrap:anywhere}
 th{background:#f0f4f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.verdict{font-weight:600;text-align:center}td.verdict a{color:inherit;display:block}
 .v-supported{background:#1b7837;color:#fff}.v-contradicted{background:#b2182b;color:#fff}
@@ -292,6 +293,15 @@ def section_data(d: str, info: dict, t: DatasetTables) -> str:
     probes = uns.get("probe_collapse", {})
     sources = uns.get("sources", {})
     note = f"<p class='caveat'>{esc(info.get('note'))}</p>" if info.get("note") else ""
+    if ds.get("caveat"):
+        note += f"<p class='caveat'>{esc(ds.get('caveat'))}</p>"
+    extra_rows = ""
+    gene_ids = uns.get("gene_ids") or {}
+    if gene_ids:
+        extra_rows += (f"<tr><th>gene ids</th><td>{esc(gene_ids.get('id_type'))}: {esc(gene_ids.get('n_mapped'))} of "
+                       f"{esc(gene_ids.get('n_ids'))} mapped to HGNC symbols ({esc(gene_ids.get('source'))})</td></tr>")
+    if (uns.get("de") or {}).get("reason"):
+        extra_rows += f"<tr><th>differential expression</th><td>{esc(uns['de']['reason'])}</td></tr>"
     regex = {"resistant": ds.get("group_resistant_regex"), "sensitive": ds.get("group_sensitive_regex")}
     table = samples.copy()
     table["matched regex"] = table["group"].map(lambda g: regex.get(g, "neither regex"))
@@ -324,8 +334,8 @@ def section_data(d: str, info: dict, t: DatasetTables) -> str:
         f"{esc(probes.get('n_probe_symbols_updated_to_current_hgnc'))} symbols updated to current HGNC; "
         f"<b>{esc(probes.get('n_genes'))} genes kept</b>. <span class='note'>{esc(probes.get('rule'))}</span>"
         "</td></tr>"
-        f"<tr><th>sources</th><td>{esc(sources.get('series_matrix'))}<br>{esc(sources.get('annotation'))}</td></tr>"
-        "</table>"
+        f"{extra_rows}<tr><th>sources</th><td>{esc(sources.get('series_matrix'))}<br>"
+        f"{esc(sources.get('annotation'))}</td></tr></table>"
         f"<details{open_attr}><summary>Samples in the analysis ({len(kept)})</summary>"
         f"{table_html(kept, numeric=set(), verdict_col=None)}</details>{excl}"
         "</section>"
@@ -342,6 +352,12 @@ def _titles(t: DatasetTables) -> dict[str, str]:
     return dict(zip(s["sample"].astype(str), s["title"].fillna("").astype(str)))
 
 
+def value_label(t: DatasetTables) -> str:
+    """What the expression values are: log2 unless the data set declares another scale."""
+    scale = str(t.uns.get("log2", {}).get("scale") or "log2")
+    return "log2 expression" if scale == "log2" else f"expression ({scale})"
+
+
 def fig_distributions(d: str, t: DatasetTables) -> str:
     dist = t.qc["distributions"].copy()
     dist["sample"] = dist["sample"].astype(str)
@@ -355,7 +371,7 @@ def fig_distributions(d: str, t: DatasetTables) -> str:
     flagged = [_bool(outl["outlier"].get(s, False)) for s in dist["sample"]]
     return P.sample_boxes(dist["sample"].tolist(), dist["group"].tolist(),
                           {k: dist[k].to_numpy() for k in ("q05", "q25", "median", "q75", "q95")}, hovers,
-                          flagged=flagged)
+                          ylabel=value_label(t), flagged=flagged)
 
 
 def fig_pca(d: str, t: DatasetTables, x: str = "PC1", y: str = "PC2") -> str:
@@ -387,9 +403,10 @@ def fig_correlation(d: str, t: DatasetTables) -> str:
     members = dict(zip(cols["column"].astype(str), cols["members"].astype(str)))
     binned = bool((cols["n_samples"] > 1).any())
     row_labels = labels if not binned else [f"{g} {k + 1}" for k, g in enumerate(groups)]
-    shown = labels if not binned else [f"{lab} ({n} samples)" for lab, n in zip(row_labels, corr["n_samples"])]
-    hovers = [[f"{shown[i]} vs {shown[j]}: {'mean ' if binned else ''}r = {fmt(values[i, j], 4)}"
-               for j in range(len(labels))] for i in range(len(labels))]
+    shown = labels if not binned else [f"{lab} (n={n})" for lab, n in zip(row_labels, corr["n_samples"])]
+    what = "mean r" if binned else "r"
+    hovers = [[f"{shown[i]} \u00d7 {shown[j]}\n{what} {fmt(values[i, j], 4)}" for j in range(len(labels))]
+              for i in range(len(labels))]
     svg = P.heatmap(values, row_labels, row_labels, groups, hovers, lambda v: P.sequential(v, lo, hi),
                     f"Pearson r, colour from {fmt(lo, 3)} (light) to {fmt(hi, 3)} (dark)",
                     row_groups=groups, title=f"{d}: sample correlation",
@@ -420,7 +437,7 @@ def section_qc(d: str, t: DatasetTables, qc_settings: dict) -> str:
     return (
         f"<section id='{anchor('qc', d)}'><h3>{esc(d)}</h3>{flag_text}"
         + figure(fig_distributions(d, t),
-                 "Distribution of log2 expression per sample (box: 25th-75th percentile and median; whiskers: "
+                 f"Distribution of {esc(value_label(t))} per sample (box: 25th-75th percentile and median; whiskers: "
                  "5th-95th percentile), resistant first. A thick outline marks a flagged sample. Hover a box for "
                  "the sample, its title and its quantiles.", anchor("fig", "dist", d))
         + figure(fig_pca(d, t),
@@ -471,7 +488,7 @@ def fig_agreement(rows: pd.DataFrame, test: str) -> str:
     return P.forest(frows, xlabel, width=520, row_height=20, clip=clip)
 
 
-def _group_values(frame: pd.DataFrame, value_col: str, titles: dict[str, str], what: str) -> list[P.GroupValues]:
+def _group_values(frame: pd.DataFrame, value_col: str, what: str) -> list[P.GroupValues]:
     out = []
     for g in ["resistant", "sensitive"]:
         sub = frame[frame["group"] == g]
@@ -494,7 +511,7 @@ def fig_scores(d: str, t: DatasetTables, set_name: str, rows: pd.DataFrame, conf
         subtitle = (f"diff {fmt(r['effect'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]" if r is not None else "")
         note = f"p {fmt(r['p_value'])}, FDR {fmt(r['fdr'])}" if r is not None else ""
         colour = VERDICT_COLOURS.get(str(r["verdict"]), "#fff") if r is not None else "#fff"
-        panels.append(P.Panel(m, _group_values(sub, "score", {}, m), subtitle, colour, note))
+        panels.append(P.Panel(m, _group_values(sub, "score", m), subtitle, colour, note))
     if not panels:
         return "<p class='note'>No scores: the set has too few measured genes.</p>"
     return P.strip_box(panels, "score", max_points=DISPLAY["max_points_per_group"])
@@ -508,8 +525,8 @@ def fig_gene_values(d: str, t: DatasetTables, gene: str, r: pd.Series | None) ->
     subtitle = f"diff {fmt(r['effect'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]" if r is not None else ""
     note = f"p {fmt(r['p_value'])}, FDR {fmt(r['fdr'])}" if r is not None else ""
     colour = VERDICT_COLOURS.get(str(r["verdict"]), "#fff") if r is not None else "#fff"
-    panel = P.Panel(gene, _group_values(sub, "log2", {}, f"{gene} log2"), subtitle, colour, note)
-    return P.strip_box([panel], "log2 expression", panel_width=200, max_points=DISPLAY["max_points_per_group"])
+    panel = P.Panel(gene, _group_values(sub, "log2", gene), subtitle, colour, note)
+    return P.strip_box([panel], value_label(t), panel_width=200, max_points=DISPLAY["max_points_per_group"])
 
 
 def fig_set_heatmap(d: str, t: DatasetTables, set_name: str) -> str:
@@ -532,11 +549,11 @@ def fig_set_heatmap(d: str, t: DatasetTables, set_name: str) -> str:
         row = []
         for j, c in enumerate(col_labels):
             who = f"{c} ({col_groups[j]})" if not binned else c
-            row.append(f"{g} ({direction[g]} gene) - {who}\n{'mean ' if binned else ''}z = {fmt(z.iat[gi, j])}, "
-                       f"log2 = {fmt(x.iat[gi, j])}")
+            row.append(f"{g} ({direction[g]}) \u00d7 {who}\n{'mean ' if binned else ''}z {fmt(z.iat[gi, j])}, "
+                       f"log2 {fmt(x.iat[gi, j])}")
         hovers.append(row)
     marks = ["up" if direction[g] == "up" else "down" for g in genes] if set(direction.values()) != {"up"} else None
-    legend_text = ("z-score of log2 expression per gene across samples (blue -2.5 .. white 0 .. red +2.5); "
+    legend_text = (f"z-score of {value_label(t)} per gene across samples (blue -2.5 .. white 0 .. red +2.5); "
                    + ("columns are bins of consecutive samples" if binned else "columns are samples"))
     return P.heatmap(z.to_numpy(dtype=float), genes, col_labels, col_groups, hovers, P.diverging, legend_text,
                      row_marks=marks, title=f"{set_name} genes in {d}", max_width=620, min_row_height=11)
@@ -556,6 +573,8 @@ def fig_running(d: str, t: DatasetTables, name: str, permutations: int = 0) -> s
         p = floor if _num(r["p_value"]) == 0 else fmt(r["p_value"])
         q = floor if _num(r["fdr"]) == 0 else fmt(r["fdr"])
         note = f"NES {fmt(r['nes'])}, p {p}, FDR {q}"
+        if _isnan(r.get("nes")):
+            note = f"not tested: {r.get('note')}" if not _isnan(r.get("note")) else "not tested"
     hovers = [f"{gene}: rank {int(p)}, t = {fmt(tv)}" for gene, p, tv in zip(hits["gene"], hits["position"], hits["t"])]
     return P.running_sum_plot(sub["position"].to_numpy(dtype=float), sub["running_es"].to_numpy(dtype=float),
                               hits["position"].to_numpy(dtype=float), hovers, int(sub["n_ranked"].iloc[0]),
@@ -594,6 +613,12 @@ def evidence_card(d: str, hid: str, h: dict, t: DatasetTables, rows: pd.DataFram
     rows = rows.copy()
     rows["_o"] = rows["method"].map({m: i for i, m in enumerate(_method_order(config, rows["method"].unique()))})
     rows = rows.sort_values("_o").drop(columns="_o")
+    if (rows["verdict"].astype(str) == "not_testable").all():
+        missing = p.get("genes_missing")
+        return (f"<div class='card' id='{anchor('res', d, hid)}'><h4>{esc(d)}: {verdict_badge(p['verdict'])} "
+                f"<span class='note'>{esc(p.get('note'))}</span></h4>"
+                + (f"<p class='note'>Genes not measured: {esc(missing)}</p>" if not _isnan(missing) and missing
+                   else "") + "</div>")
     parts = [
         f"<div class='card' id='{anchor('res', d, hid)}'><h4>{esc(d)}: {verdict_badge(p['verdict'])} "
         f"<span class='note'>primary {esc(p['method'])}: {esc(p['effect_measure'])} {fmt(p['effect'])} "
@@ -629,7 +654,7 @@ def evidence_card(d: str, hid: str, h: dict, t: DatasetTables, rows: pd.DataFram
     elif test == "gene":
         gene = str(h.get("gene"))
         parts.append(figure(fig_gene_values(d, t, gene, p),
-                            f"log2 expression of {esc(gene)} per sample by group (box: quartiles). Hover a point for "
+                            f"{esc(value_label(t))} of {esc(gene)} per sample by group (box: quartiles). Hover a point for "
                             "the sample."))
     elif test == "coupling":
         parts.append(figure(fig_coupling(d, t, str(h.get("gene_set")), str(h.get("with_set")), str(p["method"]), p),
@@ -706,7 +731,7 @@ def section_genes(d: str, t: DatasetTables, catalogue: dict, hinfo: dict[str, di
     key = de[de["gene"].isin(KEY_GENES)]
     key = key[[c for c in ["gene", "logFC", "AveExpr", "t", "P.Value", "adj.P.Val", "B", "low_expression"]
                if c in key.columns]]
-    g = t.gsea[[c for c in ["gene_set", "n_genes", "es", "nes", "p_value", "fdr", "leading_edge"]
+    g = t.gsea[[c for c in ["gene_set", "n_genes", "es", "nes", "p_value", "fdr", "leading_edge", "note"]
                 if c in t.gsea.columns]]
     return (
         f"<div class='card' id='{anchor('genes', d)}'><h4>{esc(d)}: differential expression (limma)</h4>"
@@ -934,7 +959,7 @@ FIGURES = {
 def run_figures(inputs: dict, config: dict, dataset: str, outputs: dict[str, str], log: logging.Logger) -> None:
     """Standalone SVG figures of one data set for `snakemake --report` (same drawings as the HTML report)."""
     qc = {name: read_tsv(inputs[f"qc_{name}"]) for name in QC_NAMES}
-    t = DatasetTables(uns={}, samples=read_tsv(inputs["samples"]), de=read_tsv(inputs["de"]),
+    t = DatasetTables(uns=read_uns(inputs["adata"]), samples=read_tsv(inputs["samples"]), de=read_tsv(inputs["de"]),
                       gsea=pd.DataFrame(columns=["gene_set"]), scores=pd.DataFrame(), qc=qc)
     with open(inputs["catalogue"], encoding="utf-8") as fh:
         catalogue = yaml.safe_load(fh)

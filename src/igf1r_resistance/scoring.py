@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -583,59 +584,97 @@ def score_gene_sets(
 
 # --------------------------------------------------------------------------- cohort engine
 #
-# One stable sort per sample gives every rank-based score: singscore (minimum ranks),
-# ssGSEA (GSVA 1.46's truncated average ranks and its decreasing order with ties in row
-# order) and the AUCell-style recovery AUC (the same decreasing order). Scores are sums
-# over set genes, so all sets of a chunk of samples come from a few matrix products with
-# a sets x genes membership matrix. Samples are processed in chunks sized to a memory
-# budget; the combined z-score needs each gene's mean and sd over the whole cohort and
-# gets them in a first, sort-free pass.
+# One sort per sample gives every rank-based score: singscore (minimum ranks), ssGSEA
+# (GSVA 1.46's truncated average ranks and its decreasing order with ties in row order)
+# and the AUCell-style recovery AUC (the same decreasing order). From the sort we keep,
+# per sample, each gene's sorted position and the first and last position of its block
+# of tied values; every score is then a sum over the set's genes of integers derived from
+# those three numbers, so only the set genes are touched after the sort. Samples are
+# processed in chunks sized to a memory budget (samples x genes layout, so each sample's
+# sort runs on contiguous memory); the combined z-score needs every gene's mean and sd
+# over the whole cohort and gets them in a first, sort-free pass.
 
 COHORT_METHODS = ("singscore", "ssgsea", "zscore", "aucell")
 
-#: bytes of working memory per gene and sample in a chunk (measured with tracemalloc,
-#: all four methods; see benchmarks/scoring_scale.py)
-_BYTES_PER_CELL = 72
-_EXACT_FLOAT32 = 2**24  # integers up to this are exact in float32, and so are their sums
+#: working bytes per gene and sample of a chunk: float32 input (the chunk and its 64-bit
+#: sort keys) and other input (the chunk, argsort, sorted values, inverse positions)
+_BYTES_PER_CELL = {4: 16, 8: 32}
+_LOW32 = np.int64(0xFFFFFFFF)
 
 
-def _membership(parts: list[np.ndarray], n_genes: int) -> np.ndarray:
-    m = np.zeros((len(parts), n_genes))
-    for i, idx in enumerate(parts):
-        m[i, idx] = 1.0
-    return m
+def _set_gene_positions(xt: np.ndarray, genes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort each row (sample) of a samples x genes block once; for the columns `genes`
+    return their ascending sorted positions with ties in column order (``pos``) and the
+    first and last sorted positions of their blocks of tied values (``first``, ``last``),
+    all 0-based int64 arrays of shape samples x len(genes).
 
-
-def _ranks_from_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One stable ascending sort per column: (order, first, last), all genes x samples.
-
-    ``order[i, j]`` is the gene at sorted position i (ties in row order); ``first`` /
-    ``last`` are the first and last sorted positions of its block of tied values
-    (0-based, in sorted coordinates).
+    float32 values are sorted as unique 64-bit keys (an order-preserving integer image of
+    the value in the high half, the column index in the low half), so a plain vectorised
+    integer sort is already stable; other values use a stable argsort.
     """
-    n = x.shape[0]
-    order = np.argsort(x, axis=0, kind="stable")
-    xs = np.take_along_axis(x, order, axis=0)
-    pos = np.arange(n, dtype=np.int32)[:, None]
-    new = np.empty(xs.shape, dtype=bool)
-    new[0] = True
-    np.not_equal(xs[1:], xs[:-1], out=new[1:])
-    del xs
-    first = np.where(new, pos, 0).astype(np.int32)
-    np.maximum.accumulate(first, axis=0, out=first)
-    end = np.empty_like(new)
-    end[-1] = True
-    end[:-1] = new[1:]
-    last = np.where(end, pos, n - 1).astype(np.int32)
-    last = np.minimum.accumulate(last[::-1], axis=0)[::-1]
-    return order, first, last
+    n_s, n_g = xt.shape
+    arange = np.broadcast_to(np.arange(n_g, dtype=np.int32), (n_s, n_g))
+    if xt.dtype == np.float32:
+        bits = np.add(xt, np.float32(0.0)).view(np.int32)  # -0.0 + 0.0 = +0.0: one key for zero
+        flip = bits >> 31  # -1 for negative floats: reverse their order, keep the sign bit
+        flip &= np.int32(0x7FFFFFFF)
+        bits ^= flip
+        del flip
+        value = bits[:, genes]
+        keys = bits.astype(np.int64)
+        del bits
+        keys <<= 32
+        keys |= arange
+        keys.sort(axis=1)
+        if sys.byteorder == "little":
+            halves = keys.view(np.int32)
+            order, ordered = halves[:, 0::2], np.ascontiguousarray(halves[:, 1::2])
+        else:  # pragma: no cover
+            order, ordered = (keys & 0xFFFFFFFF).astype(np.int32), (keys >> 32).astype(np.int32)
+    else:
+        order = np.argsort(xt, axis=1, kind="stable")
+        ordered = np.take_along_axis(xt, order, axis=1)
+        value = xt[:, genes]
+    inv = np.empty((n_s, n_g), dtype=np.int32)
+    np.put_along_axis(inv, order, arange, axis=1)
+    pos = inv[:, genes].astype(np.int64)
+    del inv, order
+    return pos, _tie_end(ordered, value, pos, -1), _tie_end(ordered, value, pos, +1)
 
 
-def _scatter(order: np.ndarray, values: np.ndarray, dtype) -> np.ndarray:
-    """Sorted-coordinate values back to gene order."""
-    out = np.empty(order.shape, dtype=dtype)
-    np.put_along_axis(out, order, values.astype(dtype, copy=False), axis=0)
-    return out
+def _tie_end(ordered: np.ndarray, value: np.ndarray, pos: np.ndarray, step: int) -> np.ndarray:
+    """First (step -1) or last (step +1) sorted position holding the same value as each
+    ``pos``: one vectorised look at the neighbour, then walk only the entries that are
+    tied (few in continuous data); rows with long ties get the block ends of all their
+    positions from a running maximum / minimum."""
+    n_g = ordered.shape[1]
+    cur = pos.copy()
+    rows = np.arange(pos.shape[0])[:, None]
+    nxt = np.clip(cur + step, 0, n_g - 1)
+    same = (nxt != cur) & (ordered[rows, nxt] == value)
+    r, c = np.nonzero(same)
+    for _ in range(8):
+        if not r.size:
+            return cur
+        cur[r, c] += step
+        nxt = cur[r, c] + step
+        inside = (nxt >= 0) & (nxt < n_g)
+        keep = inside & (ordered[r, np.clip(nxt, 0, n_g - 1)] == value[r, c])
+        r, c = r[keep], c[keep]
+    if r.size:  # long ties: block ends of every position of those rows, by running max / min
+        left = np.unique(r)
+        sub = ordered[left]
+        pos_all = np.arange(n_g)
+        if step < 0:
+            starts = np.ones(sub.shape, dtype=bool)
+            starts[:, 1:] = sub[:, 1:] != sub[:, :-1]
+            ends = np.maximum.accumulate(np.where(starts, pos_all, 0), axis=1)
+        else:
+            stops = np.ones(sub.shape, dtype=bool)
+            stops[:, :-1] = sub[:, 1:] != sub[:, :-1]
+            ends = np.minimum.accumulate(np.where(stops, pos_all, n_g - 1)[:, ::-1], axis=1)[:, ::-1]
+        cur[left] = np.take_along_axis(ends, pos[left], axis=1)
+    return cur
 
 
 def score_cohort(
@@ -653,19 +692,20 @@ def score_cohort(
 ) -> dict[str, pd.DataFrame]:
     """Rank-based and z-score set scores of a large cohort in bounded memory.
 
-    Each sample is sorted once; singscore, ssGSEA and the AUCell-style AUC are derived
-    from that one ranking, for all sets at once (matrix products with a membership
-    matrix), ``chunk_size`` samples at a time (default: as many as fit ``memory_mb`` of
-    working memory, at least 1). The results equal :func:`singscore`, :func:`ssgsea`,
-    :func:`zscore` and :func:`aucell` (tested to 1e-12): the same gene universe (genes with
-    a NaN dropped; constant genes dropped for the z-score only), tie rules and up/down
-    handling. ssGSEA's normalisation uses the range over the whole cohort.
+    Each sample is sorted once; singscore, ssGSEA and the AUCell-style AUC all come from
+    that one sort, for every set, ``chunk_size`` samples at a time (default: as many as
+    fit in ``memory_mb`` of working memory per thread). The results equal
+    :func:`singscore`, :func:`ssgsea`, :func:`zscore` and :func:`aucell` (tested to
+    1e-12, with the same gene universe -- genes with a NaN dropped, constant genes dropped
+    for the z-score only --, tie rules and up/down handling). ssGSEA's normalisation uses
+    the range over the whole cohort, as one ``gsva(method = "ssgsea")`` call would.
 
     Parameters
     ----------
     expr
-        Genes x samples (DataFrame, or an array/memmap whose genes are row numbers). It is
-        read chunk by chunk and never copied whole; float32 input is ranked as float32.
+        Genes x samples (DataFrame, or an array/memmap whose genes are the row numbers).
+        It is read a chunk at a time and never copied whole; float32 input is ranked as
+        float32 (its ties are the float32 ties).
     methods
         Any of ``COHORT_METHODS``.
     alpha, normalize
@@ -673,12 +713,10 @@ def score_cohort(
     aucell_max_rank
         AUCell's ``aucMaxRank``: a fraction of the genes (< 1) or a number of genes.
     threads
-        Chunks scored in parallel threads (numpy's sort and BLAS release the GIL); the
-        memory budget is per thread.
+        Chunks scored in parallel threads (numpy releases the GIL while sorting).
     float32
-        Compute ssGSEA weights and z-scores in float32 (about 1e-6 relative; faster and
-        half the memory). Rank sums are always exact: they are integers, kept in float32
-        only while every sum stays below 2**24.
+        Compute ssGSEA weights and z-scores in float32 (relative error ~1e-6; an explicit
+        option). Rank sums are integers and always exact.
 
     Returns
     -------
@@ -703,93 +741,90 @@ def score_cohort(
     n_all, n_samples = values.shape
     sets = _as_gene_sets(gene_sets)
     work = np.float32 if float32 else np.float64
-    step = chunk_size or max(1, int(memory_mb * 2**20 // (_BYTES_PER_CELL * max(n_all, 1))))
+    want = set(methods)
+    per_cell = _BYTES_PER_CELL[4 if values.dtype == np.float32 else 8]
+    step = chunk_size or max(1, int(memory_mb * 2**20 // (per_cell * max(n_all, 1))))
     chunks = [slice(j, min(j + step, n_samples)) for j in range(0, n_samples, step)]
 
-    # pass 1 (no sort): complete genes, and for the z-score the gene means and sds
+    # pass 1 (no sort): genes measured in every sample; for the z-score, means and sds
     complete = np.ones(n_all, dtype=bool)
     for sl in chunks:
         complete &= ~np.isnan(values[:, sl]).any(axis=1)
-    keep = np.flatnonzero(complete)
-    if keep.size < n_all:
+    keep = None if complete.all() else np.flatnonzero(complete)
+    if keep is not None:
         log.info("scoring: dropped %d of %d genes with missing values", n_all - keep.size, n_all)
-    index = genes[keep]
-    n_genes = keep.size
+    index = genes if keep is None else genes[keep]
+    n_genes = len(index)
 
-    def rows(sl: slice) -> np.ndarray:
-        block = values[:, sl]
-        return block if keep.size == n_all else block[keep]
-
-    want = set(methods)
-    if "zscore" in want:
-        if n_samples < 2:
-            raise ValueError("the z-score standardises genes across samples and needs at least 2 samples")
-        total = np.zeros(n_genes)
-        for sl in chunks:
-            total += rows(sl).sum(axis=1, dtype=np.float64)
-        mean = total / n_samples
-        ss = np.zeros(n_genes)
-        for sl in chunks:
-            d = rows(sl) - mean[:, None]
-            ss += np.einsum("ij,ij->i", d, d)
-        sd = np.sqrt(ss / (n_samples - 1))
-        varying = sd >= _CONSTANT_SD
-        if varying.sum() < 2:
-            raise ValueError("fewer than two non-constant genes in the expression matrix")
-        z_index = index[varying]
-        z_parts = _parts(sets, z_index)
-        z_mem = np.zeros((len(sets) * 2, n_genes))
-        for i, idx in enumerate(p for pair in z_parts for p in pair):
-            z_mem[i, np.flatnonzero(varying)[idx]] = 1.0 / np.sqrt(len(idx)) if len(idx) else 0.0
-        z_mem = z_mem / np.where(varying, sd, 1.0)  # scores = z_mem @ (x - mean)
-        z_mem = z_mem.astype(work)
-        z_offset = z_mem @ mean.astype(work)
+    def block(sl: slice) -> np.ndarray:
+        """samples x genes (complete genes only), contiguous."""
+        b = values[:, sl] if keep is None else values[keep, sl]
+        return np.ascontiguousarray(b.T)
 
     parts = _parts(sets, index)
     flat = [p for pair in parts for p in pair]
     sizes = np.array([len(p) for p in flat], dtype=float)
-    mem = _membership(flat, n_genes)
-    exact32 = sizes.max(initial=0) * n_genes < _EXACT_FLOAT32
-    mem_int = mem.astype(np.float32 if exact32 else np.float64)
-    int_dtype = np.float32 if exact32 else np.float64
-    mem_w = mem.astype(work)
+    out = {m: np.full((len(flat), n_samples), np.nan) for m in want}
+    if "zscore" in want:
+        if n_samples < 2:
+            raise ValueError("the z-score standardises genes across samples; it needs at least 2 samples")
+        total = np.zeros(n_genes)
+        for sl in chunks:
+            total += block(sl).sum(axis=0, dtype=np.float64)
+        mean = total / n_samples
+        ss = np.zeros(n_genes)
+        for sl in chunks:
+            d = block(sl) - mean
+            ss += np.einsum("ij,ij->j", d, d)
+        sd = np.sqrt(ss / (n_samples - 1))
+        varying = sd >= _CONSTANT_SD
+        if varying.sum() < 2:
+            raise ValueError("fewer than two non-constant genes in the expression matrix")
+        if not varying.all():
+            log.info("scoring: z-score drops %d constant genes (GSVA convention)", (~varying).sum())
+        z_index = index[varying]
+        z_parts = _parts(sets, z_index)
+        z_flat = [np.flatnonzero(varying)[p] for pair in z_parts for p in pair]
+        z_mean, z_sd = mean.astype(work), sd.astype(work)
     if "aucell" in want:
         k_auc = int(round(aucell_max_rank * n_genes)) if aucell_max_rank < 1 else int(round(aucell_max_rank))
         k_auc = max(1, min(k_auc, n_genes))
+    ranked = bool(want & {"singscore", "ssgsea", "aucell"})
 
-    out = {m: np.full((len(flat), n_samples), np.nan) for m in want}
+    union = np.unique(np.concatenate([np.asarray(p, dtype=np.intp) for p in flat] or [np.empty(0, np.intp)]))
+    where = [np.searchsorted(union, p) for p in flat]  # columns of each part in the union
 
     def score_chunk(sl: slice) -> None:
-        x = rows(sl)
+        xt = block(sl)
         if "zscore" in want:
-            out["zscore"][:, sl] = z_mem @ x.astype(work, copy=False) - z_offset[:, None]
-        if not want & {"singscore", "ssgsea", "aucell"}:
+            for i, idx in enumerate(z_flat):
+                if len(idx):
+                    z = (xt[:, idx].astype(work) - z_mean[idx]) / z_sd[idx]
+                    out["zscore"][i, sl] = z.sum(axis=1) / np.sqrt(len(idx))
+        if not ranked or not union.size:
             return
-        order, first, last = _ranks_from_sort(x)
-        pos = np.arange(n_genes, dtype=np.int32)[:, None]
-        if "singscore" in want:
-            rmin = _scatter(order, first + 1, int_dtype)  # ties.method = "min"
-            out["singscore"][:, sl] = mem_int @ rmin
-            del rmin
-        if "ssgsea" in want:
-            # truncated average rank; reversed decreasing position n - pos + 1 (ties in row order)
-            rank = _scatter(order, (first + last + 2) // 2, int_dtype)
-            rev = _scatter(order, first + last - pos + 1, int_dtype)
-            w = rank.astype(work) ** alpha
-            sum_w = mem_w @ w
-            sum_wrev = mem_w @ (w * rev)
-            sum_rev = (mem_int @ rev).astype(np.float64)
-            del rank, w
-            with np.errstate(divide="ignore", invalid="ignore"):
-                step_out = (n_genes * (n_genes + 1) / 2 - sum_rev) / (n_genes - sizes[:, None])
-                out["ssgsea"][:, sl] = sum_wrev / sum_w - step_out
-            del rev
-        if "aucell" in want:
-            # decreasing position (1-based, ties in row order) r; AUC adds K - r for r < K
-            dec = n_genes - last + pos - first
-            contrib = _scatter(order, np.maximum(k_auc - dec, 0), int_dtype)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out["aucell"][:, sl] = (mem_int @ contrib) / (k_auc * sizes[:, None])
+        pos_u, first_u, last_u = _set_gene_positions(xt, union)
+        del xt
+        for i, cols in enumerate(where):
+            if not len(cols):
+                continue
+            p, f, lst = pos_u[:, cols], first_u[:, cols], last_u[:, cols]
+            if "singscore" in want:  # ties.method = "min": 1-based rank = first + 1
+                out["singscore"][i, sl] = (f + 1).sum(axis=1)
+            if "ssgsea" in want:
+                # GSVA 1.46: average rank truncated to an integer; reversed position in the
+                # decreasing order with ties in row order, n - pos + 1 = first + last - p + 1
+                w = ((f + lst + 2) // 2).astype(work) ** alpha
+                rev = f + lst - p + 1
+                k = len(cols)
+                step_in = (w * rev).sum(axis=1) / w.sum(axis=1)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    step_out = (n_genes * (n_genes + 1) / 2 - rev.sum(axis=1)) / (n_genes - k)
+                out["ssgsea"][i, sl] = step_in - step_out
+            if "aucell" in want:
+                # 1-based position in the decreasing order (ties in row order); AUC adds K - r for r < K
+                dec = n_genes - lst + p - f
+                out["aucell"][i, sl] = np.maximum(k_auc - dec, 0).sum(axis=1) / (k_auc * len(cols))
 
     if threads > 1 and len(chunks) > 1:
         from concurrent.futures import ThreadPoolExecutor
@@ -801,32 +836,30 @@ def score_cohort(
             score_chunk(sl)
 
     names = pd.Index([gs.name for gs in sets], name="gene_set")
-    result: dict[str, pd.DataFrame] = {}
     has_up = np.array([len(up) > 0 for up, _ in parts])
     has_down = np.array([len(down) > 0 for _, down in parts])
+    result: dict[str, pd.DataFrame] = {}
     for method in methods:
         raw = out[method]
-        up, down = raw[0::2], raw[1::2]
         if method == "singscore":
-            n_up = sizes[0::2][:, None]
-            n_dn = sizes[1::2][:, None]
+            k = sizes[:, None]
             with np.errstate(divide="ignore", invalid="ignore"):
-                up_s = (up / n_up - (n_up + 1) / 2) / ((2 * n_genes - n_up + 1) / 2 - (n_up + 1) / 2)
-                dn_s = (down / n_dn - (n_dn + 1) / 2) / ((2 * n_genes - n_dn + 1) / 2 - (n_dn + 1) / 2)
-            score = np.where(has_down[:, None], (up_s - 0.5) + ((1.0 - dn_s) - 0.5), up_s - 0.5)
+                # mean rank rescaled between its minimum (k + 1) / 2 and maximum (2N - k + 1) / 2
+                raw = (raw / k - (k + 1) / 2) / ((2 * n_genes - k + 1) / 2 - (k + 1) / 2)
+            up, down = raw[0::2], raw[1::2]
+            score = np.where(has_down[:, None], (up - 0.5) + ((1.0 - down) - 0.5), up - 0.5)
+            score[~has_up] = np.nan
         elif method == "zscore":
             z_up = np.array([len(u) > 0 for u, _ in z_parts])
             z_dn = np.array([len(d) > 0 for _, d in z_parts])
-            score = np.where(z_dn[:, None], up - down, up)
+            score = np.where(z_dn[:, None], raw[0::2] - raw[1::2], raw[0::2])
             score[~z_up] = np.nan
         else:
             if method == "ssgsea" and normalize:
-                used = np.concatenate([up[has_up], down[has_up & has_down]])
+                used = np.concatenate([raw[0::2][has_up], raw[1::2][has_up & has_down]])
                 if used.size:
                     raw = raw / (np.nanmax(used) - np.nanmin(used))
-                    up, down = raw[0::2], raw[1::2]
-            score = np.where(has_down[:, None], up - down, up)
-        if method != "zscore":
+            score = np.where(has_down[:, None], raw[0::2] - raw[1::2], raw[0::2])
             score[~has_up] = np.nan
         result[method] = pd.DataFrame(score, index=names, columns=samples)
     return result

@@ -35,7 +35,7 @@ rule report:
         "../../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=input_mb("scores", "de", "qc_set_heatmaps"),
         runtime=20,
     params:
         config=config,
@@ -48,6 +48,7 @@ rule report:
 rule report_figures:
     input:
         **{f"qc_{n}": f"results/{{ds}}/qc/{n}.tsv" for n in QC_TABLES},
+        adata="results/{ds}/expression.h5ad",
         samples="results/{ds}/samples.tsv",
         de="results/{ds}/de.tsv",
         catalogue=config["gene_sets"]["catalogue"],
