@@ -113,3 +113,22 @@ def test_primary_method_carries_the_verdict():
     table = run(expr, groups, sets, primary="zscore")
     prim = table[table["primary"]]
     assert set(prim.loc[prim["test"] != "gene", "method"]) == {"zscore"}
+
+
+def test_continuous_response_adds_spearman_rows():
+    expr, groups, sets = synthetic(n_per_group=6)
+    # response = IC50 that follows the planted shift: resistant samples higher
+    response = pd.Series(np.r_[np.linspace(10, 15, 6), np.linspace(1, 5, 6)], index=expr.columns)
+    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    settings = HypothesisSettings(methods=("singscore",), primary="singscore")
+    table = evaluate("SYN", scores, expr, groups, used, sets, HYPS, settings, response=response)
+    cont = table[table["test"] == "continuous"].set_index("hypothesis")
+    assert not cont["primary"].any()
+    assert cont.loc["up_set_up", "predicted"] == "positive" and cont.loc["up_set_up", "verdict"] == "supported"
+    assert cont.loc["down_set_up", "verdict"] == "contradicted"
+    assert "up_vs_down" not in cont.index  # couplings have no continuous version
+    # group rows unchanged by the extra rows: their FDR is computed among themselves
+    group_only = evaluate("SYN", scores, expr, groups, used, sets, HYPS, settings)
+    pd.testing.assert_frame_equal(table[table["test"] != "continuous"].reset_index(drop=True), group_only,
+                                  check_dtype=False)

@@ -270,3 +270,112 @@ def test_gsva_family_needs_two_samples() -> None:
         with pytest.raises(ValueError, match="at least 2 samples"):
             fn(x, {"a": x.index[:10]})
     assert np.isfinite(scoring.singscore(x, {"a": x.index[:10]}).to_numpy()).all()
+
+
+# ---------------------------------------------------------------- cohort engine
+
+
+def tied_cohort(n_genes: int = 1500, n_samples: int = 30, seed: int = 4) -> pd.DataFrame:
+    """Values rounded to 0.1 (many ties), a constant gene, signed zeros, one NaN."""
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.normal(6.0, 1.5, size=(n_genes, n_samples)), 1)
+    x[3] = 2.0
+    x[4, :6] = -0.0
+    x[5, :6] = 0.0
+    x[6, :4] = -1.5
+    x[7, :4] = -1.5
+    x[8, 2] = np.nan
+    return pd.DataFrame(x, index=[f"g{i}" for i in range(n_genes)],
+                        columns=[f"s{j}" for j in range(n_samples)])
+
+
+def cohort_sets(x: pd.DataFrame) -> list[GeneSet]:
+    g = list(x.index)
+    return [
+        GeneSet("plain", tuple(g[:25])),
+        GeneSet("updown", tuple(g[25:60]), tuple(g[60:75])),
+        GeneSet("with_ties_and_nan", tuple(g[2:12]) + ("NOT_MEASURED",)),
+        GeneSet("big", tuple(g[100:900])),
+        GeneSet("unmeasured", ("NOPE",)),
+        GeneSet("down_only", ("NOPE",), tuple(g[30:40])),
+    ]
+
+
+def brute_aucell(x: pd.DataFrame, genes: list[str], max_rank: float) -> np.ndarray:
+    """AUCell's .auc on rankings by decreasing value, ties in row order (literal port)."""
+    x = x[x.notna().all(axis=1)]
+    k_auc = round(max_rank * len(x))
+    members = [g for g in dict.fromkeys(genes) if g in x.index]
+    out = []
+    for col in x.columns:
+        order = np.argsort(-x[col].to_numpy(), kind="stable")
+        rank = np.empty(len(x), dtype=int)
+        rank[order] = np.arange(1, len(x) + 1)
+        r = np.sort(rank[x.index.get_indexer(members)])
+        r = r[r < k_auc]
+        y = np.arange(1, len(r) + 1)
+        out.append(np.sum(np.diff(np.append(r, k_auc)) * y) / (k_auc * len(members)))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("chunk_size", "threads"), [(None, 1), (7, 1), (4, 2)])
+def test_cohort_engine_equals_the_single_method_functions(dtype, chunk_size, threads) -> None:
+    x = tied_cohort()
+    sets = cohort_sets(x)
+    got = scoring.score_cohort(x.astype(dtype), sets, scoring.COHORT_METHODS, chunk_size=chunk_size,
+                               threads=threads)
+    ref = x.astype(dtype).astype(float)  # float32 values, exactly, for the reference
+    want = {
+        "singscore": scoring.singscore(ref, sets),
+        "ssgsea": scoring.ssgsea(ref, sets),
+        "zscore": scoring.zscore(ref, sets),
+        "aucell": scoring.aucell(ref, sets),
+    }
+    for method in scoring.COHORT_METHODS:
+        pd.testing.assert_index_equal(got[method].index, want[method].index)
+        np.testing.assert_array_equal(np.isnan(got[method]), np.isnan(want[method]))
+        np.testing.assert_allclose(got[method], want[method], rtol=0, atol=1e-12, err_msg=method)
+    assert got["singscore"].loc[["unmeasured", "down_only"]].isna().all().all()
+
+
+def test_engine_rank_scores_are_exact_for_float32_input() -> None:
+    """float32 input is ranked as float32: rank-based scores equal the float64 run bit for bit."""
+    x = tied_cohort()
+    sets = cohort_sets(x)
+    a = scoring.score_cohort(x.astype(np.float32), sets, ("singscore", "ssgsea", "aucell"))
+    b = scoring.score_cohort(x, sets, ("singscore", "ssgsea", "aucell"))
+    for method in a:
+        np.testing.assert_array_equal(a[method].to_numpy(), b[method].to_numpy())
+
+
+def test_engine_float32_option_is_close() -> None:
+    x = tied_cohort()
+    sets = cohort_sets(x)
+    exact = scoring.score_cohort(x, sets, ("ssgsea", "zscore"))
+    approx = scoring.score_cohort(x, sets, ("ssgsea", "zscore"), float32=True)
+    for method in exact:
+        np.testing.assert_allclose(approx[method], exact[method], rtol=1e-5, atol=1e-5)
+
+
+def test_aucell_matches_aucell_formula() -> None:
+    x = tied_cohort()
+    for name, genes, max_rank in [("a", list(x.index[:40]), 0.05), ("b", list(x.index[::7]), 0.2)]:
+        got = scoring.aucell(x, {name: genes}, max_rank=max_rank).loc[name].to_numpy()
+        np.testing.assert_allclose(got, brute_aucell(x, genes, max_rank), rtol=0, atol=1e-15)
+    # ten genes at the top of every sample: AUC = sum_{r=1..10} (K - r) / (10 K), K = 75
+    top = x.copy()
+    top.iloc[10:20] = 50.0 + np.arange(10)[:, None]
+    got = scoring.aucell(top, {"top": list(top.index[10:20])}).loc["top"]
+    assert np.allclose(got, (75 * 10 - 55) / 750)
+
+
+def test_engine_memory_budget_sets_the_chunks() -> None:
+    x = tied_cohort()
+    sets = cohort_sets(x)
+    tiny = scoring.score_cohort(x, sets, ("singscore", "ssgsea"), memory_mb=0.05)  # 1 sample/chunk
+    whole = scoring.score_cohort(x, sets, ("singscore", "ssgsea"))
+    for method in tiny:
+        np.testing.assert_allclose(tiny[method], whole[method], rtol=0, atol=1e-13)
+    with pytest.raises(ValueError, match="unknown cohort method"):
+        scoring.score_cohort(x, sets, ("gsva",))

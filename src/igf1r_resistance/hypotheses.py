@@ -99,12 +99,17 @@ def evaluate(
     sets_full: dict[str, GeneSet],
     hypotheses: list[Hypothesis],
     settings: HypothesisSettings,
+    response: pd.Series | None = None,
 ) -> pd.DataFrame:
     """All hypothesis rows of one data set (contract columns first, then details).
 
     scores: long table `sample, gene_set, method, score`; expression: genes x samples
     log2; groups: sample -> resistant/sensitive; sets_used: sets restricted to measured
-    genes; sets_full: the sets as defined (to report missing genes).
+    genes; sets_full: the sets as defined (to report missing genes). `response` (optional,
+    numeric groups such as IC50): sample -> response oriented so that higher = more
+    resistant; then every group and gene hypothesis also gets `test = continuous` rows
+    (Spearman of score vs response over all samples with a response, intermediate ones
+    included), BH-adjusted among themselves; the verdict still comes from the group test.
     """
     groups = groups[groups.isin(["resistant", "sensitive"])]
     res_ids = groups.index[groups == "resistant"]
@@ -177,7 +182,53 @@ def evaluate(
                        genes_missing=",".join(missing))
             rows.append(row)
 
-    table = pd.DataFrame(rows)
+    group_rows = pd.DataFrame(rows)
+    continuous = _continuous_rows(dataset, scores, expression, response, hypotheses, settings, wide) \
+        if response is not None else pd.DataFrame()
+    table = _finish(group_rows, settings)
+    if not continuous.empty:
+        table = pd.concat([table, _finish(continuous, settings)], ignore_index=True)
+    return table[CONTRACT_COLUMNS + EXTRA_COLUMNS]
+
+
+def _continuous_rows(dataset, scores, expression, response, hypotheses, settings, wide) -> pd.DataFrame:
+    """Spearman of each group/gene hypothesis' score (or gene) against the numeric response."""
+    response = response.astype(float)
+    response = response[np.isfinite(response)]
+    ids = [s for s in response.index if s in set(expression.columns)]
+    y = response[ids].to_numpy(float)
+    rows = []
+    for h in hypotheses:
+        if h.test == "coupling":
+            continue
+        predicted = {"up": "positive", "down": "negative"}.get(h.predicted, "changed")
+        targets = []
+        if h.test == "gene":
+            if h.gene in expression.index:
+                targets.append((GENE_METHOD, expression.loc[h.gene, ids].to_numpy(float)))
+        else:
+            for method in settings.methods:
+                table = wide.get(method)
+                if table is not None and h.gene_set in table.index:
+                    row = table.loc[h.gene_set].reindex(ids)
+                    targets.append((method, row.to_numpy(float)))
+        for method, x in targets:
+            ok = np.isfinite(x)
+            if ok.sum() < 4:
+                continue
+            rho, p = stats.spearman(x[ok], y[ok])
+            lo, hi = _fisher_ci(rho, int(ok.sum()))
+            rows.append({
+                "dataset": dataset, "hypothesis": h.id, "method": method, "effect": rho, "ci_low": lo,
+                "ci_high": hi, "p_value": p, "predicted": predicted, "observed": _observed(rho, "coupling"),
+                "primary": False, "test": "continuous", "effect_measure": "spearman_rho_vs_response",
+                "n_resistant": int(ok.sum()), "n_sensitive": 0, "note": f"{int(ok.sum())} samples with a response",
+            })
+    return pd.DataFrame(rows)
+
+
+def _finish(table: pd.DataFrame, settings: HypothesisSettings) -> pd.DataFrame:
+    """BH across the testable rows of `table`, verdicts, and method agreement."""
     for col in CONTRACT_COLUMNS + EXTRA_COLUMNS:
         if col not in table.columns:
             table[col] = np.nan

@@ -44,6 +44,10 @@ def meta_analyse(hypotheses: pd.DataFrame, alpha: float = 0.05, min_datasets: in
             measure = "hedges_g"
         base = {"hypothesis": hid, "method": method, "effect_measure": measure, "k": len(ok),
                 "datasets": ",".join(ok["dataset"].astype(str)), "predicted": predicted}
+        single_cell = sorted(set(ok.loc[ok.get("data_type", pd.Series("", index=ok.index)).astype(str)
+                                        == "single_cell", "dataset"].astype(str)))
+        sc_note = (f"includes single-cell data set(s) {', '.join(single_cell)} whose cells are the samples "
+                   "(pseudo-replication: their variance is understated)") if single_cell else ""
         if len(ok) < min_datasets:
             rows.append({**base, "verdict": "not_testable", "observed": "none",
                          "note": f"{len(ok)} data set(s) testable, at least {min_datasets} needed"})
@@ -58,7 +62,7 @@ def meta_analyse(hypotheses: pd.DataFrame, alpha: float = 0.05, min_datasets: in
         rows.append({**base, "effect_measure": measure, "estimate": est, "se": res.se, "ci_low": lo,
                      "ci_high": hi, "p_value": res.p_value, "tau2": res.tau2, "i2": res.i2,
                      "q": res.q, "q_p": res.q_p, "observed": observed,
-                     "weights": ",".join(f"{w:.2f}" for w in np.asarray(res.weights)), "note": ""})
+                     "weights": ",".join(f"{w:.2f}" for w in np.asarray(res.weights)), "note": sc_note})
     table = pd.DataFrame(rows)
     for col in META_COLUMNS:
         if col not in table.columns:

@@ -605,6 +605,11 @@ def _gsea_names(t: DatasetTables, set_name: str) -> list[str]:
 def evidence_card(d: str, hid: str, h: dict, t: DatasetTables, rows: pd.DataFrame, config: dict) -> str:
     """Everything behind one cell of the verdict matrix."""
     test = str(h.get("test", "group"))
+    # numeric-response data sets add Spearman-vs-response rows: shown as their own table
+    continuous = rows[rows["test"].astype(str) == "continuous"] if "test" in rows.columns else rows.iloc[0:0]
+    rows = rows.drop(index=continuous.index)
+    if rows.empty:
+        return ""
     prim = rows[rows["primary"].map(_bool)]
     p = prim.iloc[0] if len(prim) else rows.iloc[0]
     cols = ["method", "effect_measure", "effect", "ci_low", "ci_high", "hedges_g", "p_value", "permutation_p", "fdr",
@@ -627,6 +632,12 @@ def evidence_card(d: str, hid: str, h: dict, t: DatasetTables, rows: pd.DataFram
         f"{esc(p.get('n_sensitive'))} sensitive</span></h4>",
         table_html(rows[cols]),
     ]
+    if len(continuous):
+        ccols = [c for c in ["method", "effect", "ci_low", "ci_high", "p_value", "fdr", "predicted", "observed",
+                             "verdict", "note"] if c in continuous.columns]
+        parts.append("<p class='note'>Continuous test: Spearman correlation of the score with the numeric "
+                     "response (positive = higher in more resistant samples), BH-adjusted among these rows.</p>"
+                     + table_html(continuous[ccols]))
     if str(p["verdict"]) == "not_testable":
         parts.append(f"<p class='note'>Not testable: {esc(p.get('note'))}</p></div>")
         return "".join(parts)

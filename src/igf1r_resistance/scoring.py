@@ -13,6 +13,12 @@ estimate), and checked against R in ``tests/test_scoring.py``:
 * ``singscore`` follows ``singscore::simpleScore`` (Foroutan et al. 2018) exactly;
   R singscore is not installed here, so it is tested on hand-computed examples.
 * ``score_genes`` wraps :func:`scanpy.tl.score_genes` (imported inside the function).
+* ``aucell`` is the AUCell recovery AUC (Aibar et al. 2017), an extra rank-based score.
+
+Cohorts: :func:`score_cohort` is the engine behind ``singscore``, ``ssgsea`` and
+``aucell`` (and a chunked ``zscore``): each sample is sorted once and every rank-based
+score of every set is derived from that sort, chunked over samples in bounded memory
+(``benchmarks/scoring_scale.py``: 50 sets x 10,000 samples x 20,000 genes).
 
 gseapy 1.3.1 is not used: its ``ssgsea`` and ``gsva`` match GSVA 1.46 on tie-free data
 but not when values tie within a sample (up to 0.04 for normalised ssGSEA and 7e-4 for
@@ -251,9 +257,9 @@ def singscore(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike) -> pd.DataFr
     theoretical minimum ``(n + 1) / 2`` and maximum ``(2N - n + 1) / 2`` and centred, so
     it lies in [-0.5, 0.5]. With down genes the total score is
     ``up + (1 - down_uncentred) - 0.5`` (the down set scored on reversed ranks), in
-    [-1, 1]. Returns sets x samples.
+    [-1, 1]. Returns sets x samples. (Computed by :func:`score_cohort`.)
     """
-    return _singscore_frames(expr, gene_sets)[0]
+    return score_cohort(expr, gene_sets, ("singscore",))["singscore"]
 
 
 def singscore_dispersion(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike) -> pd.DataFrame:
@@ -284,33 +290,10 @@ def ssgsea(
     (``ssgsea.norm=TRUE``) all scores are divided by the range (max - min) of all the
     scores computed in this call, so they depend on which sets are scored together (with
     a single set and a single sample the range is 0 and, as in R, the score is not
-    finite). Returns sets x samples.
+    finite). Returns sets x samples. (Computed by :func:`score_cohort`, which derives
+    these ranks and positions from one sort per sample.)
     """
-    df = _prepare(expr)
-    sets = _as_gene_sets(gene_sets)
-    x = df.to_numpy()
-    n_genes, n_samples = x.shape
-    ranks = np.trunc(rankdata(x, method="average", axis=0))
-    order = np.argsort(-ranks, axis=0, kind="stable")
-    pos = np.empty_like(order)  # 1-based position of each gene in the decreasing ranking
-    pos[order, np.arange(n_samples)] = np.arange(1, n_genes + 1)[:, None]
-    weights = np.abs(ranks) ** alpha
-
-    def part_scores(batch: list[np.ndarray]) -> np.ndarray:
-        es = np.empty((len(batch), n_samples))
-        for i, idx in enumerate(batch):
-            k = len(idx)
-            rev = n_genes - pos[idx] + 1  # (n - idxs + 1)
-            w = weights[idx]
-            step_in = (w * rev).sum(axis=0) / w.sum(axis=0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                step_out = (n_genes * (n_genes + 1) / 2 - rev.sum(axis=0)) / (n_genes - k)
-            es[i] = step_in - step_out
-        if normalize:
-            es = es / (np.nanmax(es) - np.nanmin(es))
-        return es
-
-    return _combine(sets, df.index, df.columns, part_scores)
+    return score_cohort(expr, gene_sets, ("ssgsea",), alpha=alpha, normalize=normalize)["ssgsea"]
 
 
 # --------------------------------------------------------------------------- GSVA
@@ -557,9 +540,12 @@ def score_gene_sets(
         kept.append(GeneSet(gs.name, up, down, gs.source))
     frames = []
     if kept:
+        # singscore and ssGSEA from one sort per sample
+        cohort = [m for m in methods if m in ("singscore", "ssgsea")]
+        shared = score_cohort(df, kept, cohort) if cohort else {}
         for method in methods:
             kwargs = {"seed": seed} if method == "score_genes" else {}
-            wide = _FUNCS[method](df, kept, **kwargs)
+            wide = shared[method] if method in shared else _FUNCS[method](df, kept, **kwargs)
             frames.append(
                 pd.DataFrame(
                     {
@@ -596,10 +582,10 @@ def score_gene_sets(
 
 COHORT_METHODS = ("singscore", "ssgsea", "zscore", "aucell")
 
-#: working bytes per gene and sample of a chunk: float32 input (the chunk and its 64-bit
-#: sort keys) and other input (the chunk, argsort, sorted values, inverse positions)
-_BYTES_PER_CELL = {4: 16, 8: 32}
-_LOW32 = np.int64(0xFFFFFFFF)
+#: working bytes per gene and sample of a chunk, all methods together (tracemalloc peak
+#: 38 for float32 and 37 for float64 input, 20,000 genes): the chunk, its 64-bit sort keys
+#: (float32) or argsort and sorted values (float64), and the inverse positions
+_BYTES_PER_CELL = 40
 
 
 def _set_gene_positions(xt: np.ndarray, genes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -742,8 +728,7 @@ def score_cohort(
     sets = _as_gene_sets(gene_sets)
     work = np.float32 if float32 else np.float64
     want = set(methods)
-    per_cell = _BYTES_PER_CELL[4 if values.dtype == np.float32 else 8]
-    step = chunk_size or max(1, int(memory_mb * 2**20 // (per_cell * max(n_all, 1))))
+    step = chunk_size or max(1, int(memory_mb * 2**20 // (_BYTES_PER_CELL * max(n_all, 1))))
     chunks = [slice(j, min(j + step, n_samples)) for j in range(0, n_samples, step)]
 
     # pass 1 (no sort): genes measured in every sample; for the z-score, means and sds
@@ -858,7 +843,8 @@ def score_cohort(
             if method == "ssgsea" and normalize:
                 used = np.concatenate([raw[0::2][has_up], raw[1::2][has_up & has_down]])
                 if used.size:
-                    raw = raw / (np.nanmax(used) - np.nanmin(used))
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        raw = raw / (np.nanmax(used) - np.nanmin(used))
             score = np.where(has_down[:, None], raw[0::2] - raw[1::2], raw[0::2])
             score[~has_up] = np.nan
         result[method] = pd.DataFrame(score, index=names, columns=samples)

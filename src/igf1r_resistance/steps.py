@@ -231,7 +231,7 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_con
                    hyp_config: dict, scoring: dict, out: str, log: logging.Logger) -> None:
     from .hypotheses import HypothesisSettings, evaluate
 
-    _, expr, groups = load_expression(adata_path)
+    adata, expr, groups = load_expression(adata_path)
     scores = read_tsv(scores_path)
     if scores.empty:
         raise InputFormatError(f"data set {dataset}: {scores_path} holds no scores")
@@ -246,7 +246,15 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_con
         alpha=hyp_config["fdr"], p_value=hyp_config["p_value"], max_exact=hyp_config["max_exact"],
         n_permutations=hyp_config["permutations"], seed=hyp_config["seed"],
     )
-    table = evaluate(dataset, scores, expr, groups, used, full, hyps, settings)
+    response = None
+    if "response" in adata.obs.columns and "response" in adata.uns:
+        sign = 1.0 if adata.uns["response"].get("higher_is", "resistant") == "resistant" else -1.0
+        response = adata.obs["response"].astype(float) * sign
+        response.index = response.index.astype(str)
+        log.info("continuous test: Spearman of scores vs %s over %d samples (higher = more resistant)",
+                 adata.uns["response"].get("field"), int(response.notna().sum()))
+    table = evaluate(dataset, scores, expr, groups, used, full, hyps, settings, response=response)
+    table["data_type"] = str(adata.uns.get("dataset", {}).get("data_type", "microarray"))
     prim = table[table["primary"].astype(bool)]
     counts = prim["verdict"].value_counts().to_dict()
     log.info("verdicts (primary rows): %s", counts)
