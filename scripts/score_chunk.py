@@ -1,0 +1,14 @@
+"""Snakemake adapter: chunk k of scoring.chunks (gathered by rule score)."""
+
+from igf1r_resistance.runner import run_step
+from igf1r_resistance.steps import run_scoring_chunk
+
+
+def step(smk, log):
+    run_scoring_chunk(
+        smk.input.adata, smk.params.gene_sets, smk.params.extra, smk.params.scoring,
+        int(smk.wildcards.k), smk.output.chunk, smk.output.gmt, log,
+    )
+
+
+run_step(snakemake, step)  # noqa: F821
