@@ -7,10 +7,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from geo_server import DEMO_MIRROR, serve_directory
 
 from igf1r_resistance.download import cache_path, fetch_url, list_directory
 from igf1r_resistance.errors import DownloadError, NotFoundError
+
+from geo_server import DEMO_MIRROR, serve_directory
 
 MATRIX = "series/GSE27nnn/GSE27473/matrix/GSE27473_series_matrix.txt.gz"
 FAST = {"timeout": (1.0, 1.0), "backoff": 0.01}

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from geo_server import DEMO_MIRROR, serve_directory
 
 from igf1r_resistance.errors import (
     AnnotationError,
@@ -23,6 +22,8 @@ from igf1r_resistance.geo import (
     read_platform_annotation,
     series_matrix_candidates,
 )
+
+from geo_server import DEMO_MIRROR, serve_directory
 
 FORMATS = Path(__file__).parent / "data" / "geo_formats"
 QUIET = {"log": lambda m: None, "timeout": (1.0, 1.0), "backoff": 0.01}
