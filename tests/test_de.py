@@ -53,3 +53,12 @@ def test_de_table_is_limma_on_the_grouped_samples(tiny, tmp_path) -> None:
         assert np.allclose(table.loc[want.index, col], want[col], rtol=1e-9)  # written with 10 digits
     assert int(table["low_expression"].sum()) == 10
     assert table.loc["G05", "AveExpr"] == pytest.approx(np.nanmean(expr.loc["G05", expr.columns[:6]]), rel=1e-9)
+
+
+def test_no_low_expression_flag_for_z_scored_values(tiny, tmp_path) -> None:
+    adata = ad.read_h5ad(tiny)
+    adata.uns["de"] = {"method": "limma", "trend": False, "low_expression_flag": False}
+    adata.write_h5ad(tiny)
+    out = tmp_path / "de.tsv"
+    run_de(str(tiny), {"low_expression_quantile": 0.25}, str(out), logging.getLogger("test"))
+    assert not pd.read_csv(out, sep="\t")["low_expression"].any()

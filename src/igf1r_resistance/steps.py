@@ -210,10 +210,16 @@ def run_de(adata_path: str, de_config: dict, out: str, log: logging.Logger) -> N
     options = de_options(adata)
     table = moderated_t(expr, groups, **options)
     log.info("limma moderated t, resistant - sensitive, %s", "limma-trend" if options["trend"] else "eBayes")
-    threshold = float(np.nanquantile(table["AveExpr"], de_config["low_expression_quantile"]))
-    table["low_expression"] = table["AveExpr"] < threshold
-    log.info("limma: %d genes, %d with adj.P.Val < 0.05; low_expression below AveExpr %.3f (quantile %.2f)",
-             len(table), int((table["adj.P.Val"] < 0.05).sum()), threshold, de_config["low_expression_quantile"])
+    if bool(adata.uns.get("de", {}).get("low_expression_flag", True)):
+        threshold = float(np.nanquantile(table["AveExpr"], de_config["low_expression_quantile"]))
+        table["low_expression"] = table["AveExpr"] < threshold
+        log.info("limma: %d genes, %d with adj.P.Val < 0.05; low_expression below AveExpr %.3f (quantile %.2f)",
+                 len(table), int((table["adj.P.Val"] < 0.05).sum()), threshold,
+                 de_config["low_expression_quantile"])
+    else:  # e.g. per-gene z-scores: every gene averages ~0, so a noise floor cannot be read off AveExpr
+        table["low_expression"] = False
+        log.info("limma: %d genes; no low_expression flag for these values (%s)", len(table),
+                 adata.uns.get("log2", {}).get("scale", "as declared"))
     table = table.sort_values(["P.Value", "gene"], na_position="last")
     write_tsv(table, out)
 
