@@ -32,6 +32,8 @@ def test_demo_writes_every_contract_file(demo_run: Path):
             assert len(table) > 0
         assert (demo_run / "results" / ds / "gene_sets.gmt").stat().st_size > 0
         assert (demo_run / "results" / ds / "gsea.tsv").exists()
+        camera = pd.read_csv(demo_run / "results" / ds / "camera.tsv", sep="\t")
+        assert {"gene_set", "p_value", "fdr"} <= set(camera.columns)
     summary = pd.read_csv(demo_run / "results/summary/hypotheses.tsv", sep="\t")
     assert set(summary["dataset"]) == set(DATASETS)
     assert set(summary["verdict"]) <= {"supported", "contradicted", "inconclusive", "not_testable"}

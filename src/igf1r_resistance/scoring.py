@@ -99,7 +99,8 @@ def _prepare(expr: pd.DataFrame | np.ndarray) -> pd.DataFrame:
     if not df.index.is_unique:
         dups = df.index[df.index.duplicated()].unique()[:5].tolist()
         raise ValueError(f"expr has duplicated gene identifiers, e.g. {dups}; collapse them first")
-    df = df.astype(float)
+    if not all(np.issubdtype(t, np.floating) for t in df.dtypes):
+        df = df.astype(float)  # no copy when already float: cohort matrices are GBs
     complete = df.notna().all(axis=1).to_numpy()
     if not complete.all():
         log.info("scoring: dropped %d of %d genes with missing values", (~complete).sum(), len(df))
@@ -195,6 +196,13 @@ def _single_threaded_blas() -> Iterator[None]:
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def _set_genes_only(df: pd.DataFrame, gene_sets: SetsLike) -> pd.DataFrame:
+    """Rows of the genes some set names: z-scores are per gene, so this is exact, and it
+    keeps the standardised copy as small as the sets instead of the whole matrix."""
+    wanted = {g for gs in _as_gene_sets(gene_sets) for g in gs.genes}
+    return df.loc[df.index.isin(wanted)]
 
 
 def _zscores(x: np.ndarray) -> np.ndarray:
@@ -391,7 +399,7 @@ def zscore(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike) -> pd.DataFrame
     ``sum(z) / sqrt(n)`` over its ``n`` measured genes. Constant genes are dropped.
     Returns sets x samples.
     """
-    df = _drop_constant(_prepare(expr))
+    df = _drop_constant(_set_genes_only(_prepare(expr), gene_sets))
     z = _zscores(df.to_numpy())
 
     def part_scores(batch: list[np.ndarray]) -> np.ndarray:
@@ -409,7 +417,7 @@ def plage(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike) -> pd.DataFrame:
     the set's genes, which makes higher = more expressed and ``up - down`` meaningful.
     Constant genes are dropped. Returns sets x samples.
     """
-    df = _drop_constant(_prepare(expr))
+    df = _drop_constant(_set_genes_only(_prepare(expr), gene_sets))
     z = _zscores(df.to_numpy())
 
     def part_scores(batch: list[np.ndarray]) -> np.ndarray:
