@@ -193,3 +193,53 @@ def test_empty_table_points_to_the_rnaseq_counts_input(tmp_path):
                         {"groups": {"by": "status", "resistant": "resistant", "sensitive": "sensitive"}})
     assert "data set GSE1" in str(err.value) and "empty data table" in str(err.value)
     assert "type: geo_rnaseq" in str(err.value) and "type: matrix" in str(err.value)
+
+
+_MUTATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["delete_line", "duplicate_line", "truncate", "insert_text", "replace_char", "drop_tab"]),
+        st.integers(min_value=0, max_value=10_000),
+        st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_MUTATIONS, st.booleans())
+def test_mutated_files_parse_or_raise_our_error(tmp_path_factory, mutations, gzipped):
+    """Whatever the damage, the parser returns a result or raises InputFormatError with a message."""
+    text = _base()
+    for kind, pos, extra in mutations:
+        lines = text.split("\n")
+        i = pos % max(len(lines), 1)
+        if kind == "delete_line" and lines:
+            del lines[i]
+        elif kind == "duplicate_line" and lines:
+            lines.insert(i, lines[i])
+        elif kind == "insert_text":
+            lines.insert(i, extra)
+        elif kind == "drop_tab" and lines:
+            lines[i] = lines[i].replace("\t", " ", 1)
+        text = "\n".join(lines)
+        if kind == "truncate":
+            text = text[: pos % max(len(text), 1)]
+        elif kind == "replace_char" and text:
+            j = pos % len(text)
+            text = text[:j] + (extra[:1] or "x") + text[j + 1:]
+    folder = tmp_path_factory.mktemp("mut")
+    raw = text.encode("utf-8", errors="surrogatepass")
+    if gzipped:
+        path = folder / "m_series_matrix.txt.gz"
+        blob = gzip.compress(raw)
+        path.write_bytes(blob[: len(blob) - (mutations[0][1] % 3)])  # sometimes a cut gzip stream
+    else:
+        path = folder / "m_series_matrix.txt"
+        path.write_bytes(raw)
+    try:
+        sm = read_series_matrix(path)
+    except InputFormatError as exc:
+        assert str(exc) and str(path) in str(exc)
+    else:
+        assert set(sm.expression.columns) <= set(sm.samples.index)

@@ -217,18 +217,18 @@ def test_rnaseq_series_over_http_and_local_matrix(tmp_path: Path):
         workdir / "data/samples.tsv", sep="\t", index=False)
     with serve_directory(fixture) as server:
         config = yaml.safe_load((workdir / "config.yaml").read_text())
-        config["geo"].update(base_url=server.url, download_url=f"{server.url}/geo/download/", local_mirrors=[],
+        config["geo"].update(base_url=server.url, download_url=f"{server.url}/geo/download/", local_mirrors=[".test/geo"],
                              retries=0)
-        config["datasets"] = {
+        # the demo data sets stay: demo + RNA-seq counts + local matrix in one workflow run
+        config["datasets"].update({
             "GSE999001": {"type": "geo_rnaseq", "drug": "carboplatin",
                           "groups": {"by": "treatment", "resistant": "resistant", "sensitive": "^parental$"}},
             "my_cohort": {"type": "matrix", "matrix": "data/counts.tsv.gz", "samples": "data/samples.tsv",
                           "values": "counts", "groups": {"by": "ic50", "numeric": True, "resistant_fraction": 0.5,
                                                          "sensitive_fraction": 0.5}},
-        }
+        })
         (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-        result = snakemake(workdir, "--cores", "2", "results/GSE999001/hypotheses.tsv",
-                           "results/my_cohort/hypotheses.tsv", "results/GSE999001/de.tsv")
+        result = snakemake(workdir, "--cores", "2")  # every output, report included
         assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
         paths = list(server.requests)
     assert any("series/GSE999nnn/GSE999001/matrix/GSE999001_series_matrix.txt.gz" in p for p in paths)
@@ -243,6 +243,12 @@ def test_rnaseq_series_over_http_and_local_matrix(tmp_path: Path):
     b = ad.read_h5ad(workdir / "results/my_cohort/expression.h5ad")
     assert b.obs["response"].tolist() == ic50 and b.uns["dataset"]["group_rule"] == "numeric"
     assert b.obs["group"].astype(str).tolist() == ["sensitive"] * 3 + ["resistant"] * 3
+    hyp = pd.read_csv(workdir / "results/my_cohort/hypotheses.tsv", sep="\t")
+    assert (hyp["test"] == "continuous").any()  # Spearman of scores vs IC50 beside the group test
+    summary = pd.read_csv(workdir / "results/summary/hypotheses.tsv", sep="\t")
+    assert {"GSE15709", "GSE108383", "GSE999001", "my_cohort"} <= set(summary["dataset"])
+    report = (workdir / "results/report/report.html").read_text()
+    assert "my_cohort" in report and "GSE999001" in report
 
 
 def test_bad_sample_sheet_stops_before_any_job(tmp_path: Path):

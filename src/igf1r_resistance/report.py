@@ -156,6 +156,7 @@ class ReportData:
     meta: pd.DataFrame
     catalogue: dict
     qc_settings: dict = field(default_factory=dict)
+    benchmarks: pd.DataFrame | None = None  # per-job run time and memory, for the methods section
 
 
 def _jsonable(obj) -> dict:
@@ -916,6 +917,8 @@ def build_report(config: dict, datasets: list[str], data: ReportData) -> str:
     parts.append(section_mechanisms(config, datasets, data, hinfo))
     parts.append(section_meta(datasets, data, hinfo))
     parts.append(section_methods(config, data.catalogue, qc_settings))
+    if data.benchmarks is not None and len(data.benchmarks):
+        parts.append(section_run_costs(data.benchmarks))
     nav = "".join(f"<a href='#{a}'>{n}</a>" for a, n in [
         ("summary", "Summary"), ("data", "Data"), ("qc", "QC"), ("mechanisms", "Mechanisms"),
         ("genes", "Genes"), ("meta", "Across data sets"), ("methods", "Methods")])
@@ -929,10 +932,41 @@ def build_report(config: dict, datasets: list[str], data: ReportData) -> str:
     )
 
 
+def read_benchmarks(folder: str | Path) -> pd.DataFrame:
+    """Snakemake's `benchmark:` tables (one per job) as rows `step, target, s, max_rss_mb`."""
+    rows = []
+    for path in sorted(Path(folder).glob("*/*.tsv")):
+        try:
+            table = pd.read_csv(path, sep="\t")
+        except (OSError, ValueError, pd.errors.EmptyDataError):
+            continue
+        if table.empty or "s" not in table.columns:
+            continue
+        last = table.iloc[-1]
+        rows.append({"step": path.parent.name, "target": path.stem, "s": float(last["s"]),
+                     "max_rss_mb": float(last.get("max_rss", float("nan")))})
+    return pd.DataFrame(rows, columns=["step", "target", "s", "max_rss_mb"])
+
+
+def section_run_costs(bench: pd.DataFrame) -> str:
+    """Per-step run time and peak memory, as Snakemake's benchmark files recorded them."""
+    total = bench["s"].sum()
+    return (
+        "<section id='run-costs'><h3>Run time and memory per step</h3>"
+        "<p class='note'>From Snakemake's <code>benchmark:</code> files (<code>results/benchmarks/</code>) of the "
+        f"jobs this report was built from: wall seconds and peak resident memory (MB) per job; {len(bench)} jobs, "
+        f"{fmt(total)} s in total (jobs run in parallel, so the run took less).</p>"
+        + table_html(bench.sort_values(["step", "target"]), numeric={"s", "max_rss_mb"}, verdict_col=None)
+        + "</section>"
+    )
+
+
 def run_report(inputs: dict, config: dict, datasets: list[str], out: str, log: logging.Logger,
                qc_settings: dict | None = None, forest_out: str | None = None) -> None:
     """Read the tables the pipeline wrote and write the report (and the forest overview SVG)."""
     data = load_report_data(inputs, datasets, qc_settings)
+    # every upstream job has finished (and written its benchmark) before this one runs
+    data.benchmarks = read_benchmarks(Path(out).parents[1] / "benchmarks")
     text = build_report(config, datasets, data)
     write_text(text, out)
     log.info("report written: %s (%.2f MB)", out, Path(out).stat().st_size / 1e6)
