@@ -127,3 +127,15 @@ def test_nice_ticks():
     assert P.nice_ticks(-0.13, 0.27, 4) == [-0.1, 0, 0.1, 0.2]
     assert P.nice_ticks(1, 1) == [1]
     assert P.nice_ticks(float("nan"), 1) == []
+
+
+def test_scatter_with_per_point_colours_drops_the_group_legend():
+    import xml.etree.ElementTree as ET
+
+    from igf1r_resistance import plots as P
+
+    pts = [P.Point(0.0, 1.0, "resistant", "cell <1>"), P.Point(1.0, 0.0, "sensitive", "cell 2")]
+    svg = P.scatter(pts, "PC1", "PC2", colours=["#111111", "#eeeeee"])
+    ET.fromstring(svg)
+    assert 'fill="#111111"' in svg and 'fill="#eeeeee"' in svg and "cell &lt;1&gt;" in svg
+    assert ">resistant<" not in svg  # no group legend when points carry their own colour

@@ -400,8 +400,12 @@ class Point:
 
 
 def scatter(points: list[Point], xlabel: str, ylabel: str, width: float = 380, height: float = 300,
-            title: str = "", highlight: Sequence[bool] | None = None) -> str:
-    """Scatter plot coloured by group; `highlight` draws a black ring (e.g. outlier samples)."""
+            title: str = "", highlight: Sequence[bool] | None = None,
+            colours: Sequence[str] | None = None) -> str:
+    """Scatter plot coloured by group; `highlight` draws a black ring (e.g. outlier samples).
+
+    `colours` (one per point) overrides the group colour, e.g. a sequential scale of a
+    score; the group legend is then left out (the caller draws a colour bar)."""
     left, right, top, bottom = 58, 12, 44 if title else 26, 44
     xs = [p.x for p in points]
     ys = [p.y for p in points]
@@ -418,10 +422,12 @@ def scatter(points: list[Point], xlabel: str, ylabel: str, width: float = 380, h
             if p.group != g or not (np.isfinite(p.x) and np.isfinite(p.y)):
                 continue
             ring = ' stroke="#000" stroke-width="2"' if highlight is not None and highlight[i] else ""
-            pts.append(f'<circle cx="{f(sx(p.x))}" cy="{f(sy(p.y))}" r="4.5"{ring}>{tip(p.hover)}</circle>')
+            fill = f' fill="{colours[i]}"' if colours is not None else ""
+            pts.append(f'<circle cx="{f(sx(p.x))}" cy="{f(sy(p.y))}" r="4.5"{ring}{fill}>{tip(p.hover)}</circle>')
         parts.append(f'<g fill="{group_colour(g)}" fill-opacity="0.85" stroke="#fff" stroke-width="0.6">'
                      f'{"".join(pts)}</g>')
-    parts.append(legend([(g, group_colour(g)) for g in groups], left, top - 8))
+    if colours is None:
+        parts.append(legend([(g, group_colour(g)) for g in groups], left, top - 8))
     return svg(width, height, "".join(parts), label=title or f"{ylabel} vs {xlabel}")
 
 

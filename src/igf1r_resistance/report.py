@@ -391,6 +391,34 @@ def fig_pca(d: str, t: DatasetTables, x: str = "PC1", y: str = "PC2") -> str:
                      f"{y} ({var.get(y, float('nan')):.1%} of variance)", highlight=ring, title=f"{d}: PCA")
 
 
+def fig_pca_by_scores(d: str, t: DatasetTables, method: str, max_sets: int = 12) -> str:
+    """Single-cell data sets: the PCA of cells coloured by each mechanism set's score."""
+    pca = t.qc["pca"].copy()
+    if "PC1" not in pca.columns or "PC2" not in pca.columns or t.scores.empty:
+        return ""
+    pca["sample"] = pca["sample"].astype(str)
+    scores = t.scores[t.scores["method"].astype(str) == method]
+    wide = scores.pivot(index="sample", columns="gene_set", values="score")
+    wide.index = wide.index.astype(str)
+    figs = []
+    for set_name in list(wide.columns)[:max_sets]:
+        values = wide[set_name].reindex(pca["sample"]).to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            continue
+        lo, hi = float(finite.min()), float(finite.max())
+        lo, hi = (lo, hi) if hi > lo else (lo - 1e-3, hi + 1e-3)
+        pts = [P.Point(float(r["PC1"]), float(r["PC2"]), str(r["group"]),
+                       f"{r['sample']} ({r['group']})\n{set_name} {method} {fmt(v)}")
+               for (_, r), v in zip(pca.iterrows(), values)]
+        colours = [P.sequential(v, lo, hi) if np.isfinite(v) else "#cccccc" for v in values]
+        figs.append("<div class='fig-inline'>" + P.scatter(pts, "PC1", "PC2", width=300, height=260,
+                                                           title=f"{set_name}", colours=colours)
+                    + P.colour_bar(lambda v, lo=lo, hi=hi: P.sequential(v, lo, hi), lo, hi, f"{method} score",
+                                   width=200) + "</div>")
+    return "".join(figs)
+
+
 def fig_correlation(d: str, t: DatasetTables) -> str:
     corr = t.qc["correlation"]
     cols = t.qc["columns"]
@@ -420,7 +448,7 @@ def fig_correlation(d: str, t: DatasetTables) -> str:
     return svg
 
 
-def section_qc(d: str, t: DatasetTables, qc_settings: dict) -> str:
+def section_qc(d: str, t: DatasetTables, qc_settings: dict, primary_method: str = "singscore") -> str:
     outl = t.qc["outliers"].copy()
     flagged = outl[outl["outlier"].map(_bool)]
     cols = t.qc["columns"]
@@ -447,6 +475,11 @@ def section_qc(d: str, t: DatasetTables, qc_settings: dict) -> str:
                  f"{cum:.1%}). Black ring: flagged sample. Hover a point for the sample.", anchor("fig", "pca", d))
         + figure(fig_pca(d, t, "PC2", "PC3") if "PC3" in t.qc["pca"].columns else "",
                  "PC2 against PC3.", anchor("fig", "pca23", d))
+        + (figure(fig_pca_by_scores(d, t, primary_method),
+                  f"Cells on PC1/PC2 coloured by each mechanism set's {esc(primary_method)} score (light = low, "
+                  "dark = high; the colour range is each set's own). Hover a cell for its score.",
+                  anchor("fig", "pca_scores", d))
+           if str(t.uns.get("dataset", {}).get("data_type", "")) == "single_cell" else "")
         + figure(fig_correlation(d, t),
                  "Pearson correlation between samples over all genes measured in every sample; samples ordered by "
                  "group, then by average-linkage clustering within the group." + bin_note,
@@ -912,7 +945,7 @@ def build_report(config: dict, datasets: list[str], data: ReportData) -> str:
     parts.append("<section id='data'><h2>2. Data</h2>")
     parts += [section_data(d, info[d], data.datasets[d]) for d in datasets]
     parts.append("</section><section id='qc'><h2>3. Quality control</h2>")
-    parts += [section_qc(d, data.datasets[d], qc_settings) for d in datasets]
+    parts += [section_qc(d, data.datasets[d], qc_settings, config["scoring"]["primary"]) for d in datasets]
     parts.append("</section>")
     parts.append(section_mechanisms(config, datasets, data, hinfo))
     parts.append(section_meta(datasets, data, hinfo))

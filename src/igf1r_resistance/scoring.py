@@ -341,12 +341,78 @@ def _gsva_kcdf(x: np.ndarray) -> np.ndarray:
     return -1.0 * np.log((1.0 - left) / left)
 
 
+#: grid points per kernel bandwidth of the approximate kernel CDF (``gsva(kcdf_approx=True)``)
+_KCDF_GRID_PER_BW = 64
+#: genes per block of the approximate kernel CDF (sorted by their range in bandwidths)
+_KCDF_BLOCK = 256
+
+
+def _gsva_kernel(v: np.ndarray) -> np.ndarray:
+    """GSVA's table-read Gaussian CDF as a smooth function of ``v = (x_ij - x_ik) / h``.
+
+    The C code reads ``Phi`` at ``floor(|v| * 1000) / 1000``; averaged over the position of
+    ``|v|`` within a table step that is ``Phi(|v| - 0.0005)`` (mirrored for ``v < 0``),
+    and 0.5 at ``v = 0``. Saturates at ``|v| >= 10`` like the table.
+    """
+    half = 0.5 * _MAX_PRECOMPUTE / _PRECOMPUTE_RESOLUTION
+    a = np.abs(v)
+    cdf = np.where(a >= _MAX_PRECOMPUTE, 1.0, ndtr(a - half))
+    out = np.where(v < 0, 1.0 - cdf, cdf)
+    out[v == 0] = 0.5
+    return out
+
+
+def _gsva_kcdf_approx(x: np.ndarray, grid_per_bw: int = _KCDF_GRID_PER_BW,
+                      block: int = _KCDF_BLOCK) -> np.ndarray:
+    """Fast approximation of :func:`_gsva_kcdf`: O(genes x (samples + G log G)), not samples^2.
+
+    Per gene, the samples are linearly binned onto a regular grid of spacing
+    ``h / grid_per_bw`` spanning their range (G points), the kernel CDF is evaluated at
+    every grid point by one FFT convolution of the bin weights with the kernel
+    (:func:`_gsva_kernel`, which reproduces the mean effect of GSVA's truncated table) and
+    linearly interpolated back at each sample. Both steps are linear interpolations of a
+    smooth function, so the error in F is O((1 / grid_per_bw)^2) (about 1e-5 at 64).
+    Genes are processed in blocks of similar range (in bandwidths) sharing one grid size.
+    """
+    from scipy import fft
+
+    n_genes, n = x.shape
+    bw = _c_sd(x) / _SIGMA_FACTOR
+    lo = x.min(axis=1)
+    span = (x.max(axis=1) - lo) / bw  # range in bandwidths
+    out = np.empty(x.shape, dtype=np.float64)
+    delta = bw / grid_per_bw
+    kernels: dict[int, np.ndarray] = {}
+    for start in range(0, n_genes, block):
+        rows = np.argsort(span, kind="stable")[start : start + block]
+        g = int(np.ceil(span[rows].max() * grid_per_bw)) + 2  # grid points 0..g-1
+        length = fft.next_fast_len(3 * g - 2, real=True)
+        if (g, length) not in kernels:
+            m = np.arange(-(g - 1), g, dtype=np.float64) / grid_per_bw
+            kernels[(g, length)] = fft.rfft(_gsva_kernel(m), n=length)
+        kf = kernels[(g, length)]
+        u = (x[rows] - lo[rows, None]) / delta[rows, None]
+        i0 = np.minimum(np.floor(u).astype(np.intp), g - 2)
+        f = u - i0
+        nr = len(rows)
+        flat = i0 + (np.arange(nr) * g)[:, None]
+        w = np.bincount(flat.ravel(), weights=(1.0 - f).ravel(), minlength=nr * g)
+        w += np.bincount((flat + 1).ravel(), weights=f.ravel(), minlength=nr * g)
+        conv = fft.irfft(fft.rfft(w.reshape(nr, g), n=length, axis=1) * kf, n=length, axis=1)
+        grid_cdf = conv[:, g - 1 : 2 * g - 1] / n
+        left = (1.0 - f) * np.take_along_axis(grid_cdf, i0, axis=1) + f * np.take_along_axis(
+            grid_cdf, i0 + 1, axis=1)
+        out[rows] = -1.0 * np.log((1.0 - left) / left)
+    return out
+
+
 def gsva(
     expr: pd.DataFrame | np.ndarray,
     gene_sets: SetsLike,
     *,
     tau: float = 1.0,
     mx_diff: bool = True,
+    kcdf_approx: bool | None = None,
 ) -> pd.DataFrame:
     """GSVA (Hänzelmann et al. 2013) exactly as R GSVA 1.46, ``kcdf="Gaussian"``.
 
@@ -357,11 +423,17 @@ def gsva(
     The random walk adds ``score ** tau / sum(set scores ** tau)`` at set genes and
     subtracts ``1 / (N - n)`` elsewhere; the result is max + min deviation (``mx_diff``)
     or the larger deviation in absolute value. Returns sets x samples.
+
+    ``kcdf_approx``: ``None``/``False`` (default) computes the kernel CDF exactly, which
+    costs O(genes x samples^2); ``True`` uses :func:`_gsva_kcdf_approx` (grid binning +
+    FFT convolution + interpolation, O(genes x samples)), over 20x faster from about
+    1,000 samples with scores within 1e-3 of the exact ones (see docs/benchmarks.md,
+    "GSVA and differential expression at scale", and tests/test_gsva_approx.py).
     """
     df = _drop_constant(_prepare(expr))
     sets = _as_gene_sets(gene_sets)
     n_genes, n_samples = df.shape
-    stat = _gsva_kcdf(df.to_numpy())
+    stat = (_gsva_kcdf_approx if kcdf_approx else _gsva_kcdf)(df.to_numpy())
     order = np.argsort(-stat, axis=0, kind="stable")  # R: order(decreasing=TRUE), stable
     pos = np.empty_like(order)
     pos[order, np.arange(n_samples)] = np.arange(1, n_genes + 1)[:, None]
@@ -502,6 +574,7 @@ def score_gene_sets(
     *,
     min_size: int = 5,
     seed: int = 0,
+    gsva_approx: bool = False,
 ) -> pd.DataFrame:
     """Score every gene set in every sample with every requested method.
 
@@ -514,7 +587,10 @@ def score_gene_sets(
     logged). Sets with down genes are scored as up + reversed down by singscore and as
     ``score(up) - score(down)`` by the other methods. ssGSEA scores are normalised by the
     range over all the sets scored in this call (GSVA ``ssgsea.norm=TRUE``); ``seed`` is
-    the ``random_state`` of scanpy's ``score_genes``.
+    the ``random_state`` of scanpy's ``score_genes``. ``gsva_approx=True`` scores GSVA
+    with its approximate kernel CDF (``gsva(kcdf_approx=True)``: O(genes x samples)
+    instead of O(genes x samples^2), scores within 1e-3 of exact GSVA; for cohorts of
+    1,000+ samples); the default is exact GSVA as R GSVA 1.46.
 
     Returns a long DataFrame with columns ``['sample', 'gene_set', 'method', 'score']``,
     one row per (sample, set, method), ordered by method, set, sample.
@@ -553,6 +629,8 @@ def score_gene_sets(
         shared = score_cohort(df, kept, cohort) if cohort else {}
         for method in methods:
             kwargs = {"seed": seed} if method == "score_genes" else {}
+            if method == "gsva" and gsva_approx:
+                kwargs = {"kcdf_approx": True}
             wide = shared[method] if method in shared else _FUNCS[method](df, kept, **kwargs)
             frames.append(
                 pd.DataFrame(
