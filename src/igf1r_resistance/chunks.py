@@ -108,7 +108,7 @@ def _ssgsea_raw_aligned(expr: pd.DataFrame, parts: list[GeneSet], samples: slice
 
 
 def score_chunk(expr: pd.DataFrame, sets: list[GeneSet], methods: list[str], k: int, n_chunks: int,
-                *, seed: int = 0) -> pd.DataFrame:
+                *, seed: int = 0, gsva_approx: bool = False) -> pd.DataFrame:
     """Chunk ``k`` of ``n_chunks`` of ``score_gene_sets(expr, sets, methods, min_size=1, seed=seed)``.
 
     ``expr`` is the whole genes x samples matrix of genes measured in every sample. Returns
@@ -136,7 +136,7 @@ def score_chunk(expr: pd.DataFrame, sets: list[GeneSet], methods: list[str], k: 
     set_methods = [m for m in methods if m in SET_WISE]
     my_sets = kept[block(len(kept), k, n_chunks)]
     if set_methods and my_sets:
-        s = score_gene_sets(expr, my_sets, set_methods, min_size=1, seed=seed)
+        s = score_gene_sets(expr, my_sets, set_methods, min_size=1, seed=seed, gsva_approx=gsva_approx)
         s.insert(3, "part", "total")
         frames.append(s)
     if not frames:

@@ -163,7 +163,8 @@ def run_scoring(adata_path: str, gene_set_config: dict, extra: list[dict], scori
     from .scoring import score_gene_sets
 
     complete, usable, gmt = _scoring_inputs(adata_path, gene_set_config, extra, log)
-    scores = score_gene_sets(complete, usable, list(scoring["methods"]), min_size=1, seed=scoring["seed"])
+    scores = score_gene_sets(complete, usable, list(scoring["methods"]), min_size=1, seed=scoring["seed"],
+                             gsva_approx=bool(scoring.get("gsva_approx", False)))
     log.info("scored %d sets x %d samples with %s", len(usable), complete.shape[1], ", ".join(scoring["methods"]))
     write_text(gmt, out_gmt)
     write_tsv(scores, out_scores)
@@ -179,7 +180,8 @@ def run_scoring_chunk(adata_path: str, gene_set_config: dict, extra: list[dict],
     n = int(scoring["chunks"])
     complete, usable, gmt = _scoring_inputs(adata_path, gene_set_config, extra, log)
     methods = list(scoring["methods"])
-    table = score_chunk(complete, usable, methods, k, n, seed=scoring["seed"])
+    table = score_chunk(complete, usable, methods, k, n, seed=scoring["seed"],
+                        gsva_approx=bool(scoring.get("gsva_approx", False)))
     samples, sets = block(complete.shape[1], k, n), block(len(usable), k, n)
     log.info("chunk %d of %d: samples %d-%d of %d (sample-wise methods), sets %d-%d of %d (%s)",
              k, n, samples.start, samples.stop, complete.shape[1], sets.start, sets.stop, len(usable),
