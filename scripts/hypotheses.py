@@ -1,4 +1,4 @@
-"""Snakemake adapter: test every hypothesis in one data set."""
+"""Snakemake adapter: test every hypothesis in one data set (gathering permutation chunks)."""
 
 from igf1r_resistance.runner import run_step
 from igf1r_resistance.steps import run_hypotheses
@@ -8,6 +8,7 @@ def step(smk, log):
     run_hypotheses(
         smk.wildcards.ds, smk.input.adata, smk.input.scores, smk.params.gene_sets,
         smk.params.hypotheses, smk.params.scoring, smk.output[0], log,
+        permutation_chunks=list(smk.input.permutations),
     )
 
 

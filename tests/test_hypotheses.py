@@ -132,3 +132,51 @@ def test_continuous_response_adds_spearman_rows():
     group_only = evaluate("SYN", scores, expr, groups, used, sets, HYPS, settings)
     pd.testing.assert_frame_equal(table[table["test"] != "continuous"].reset_index(drop=True), group_only,
                                   check_dtype=False)
+
+
+# --------------------------------------------------------------- permutation chunks
+
+
+@pytest.mark.parametrize("n_per_group, max_exact", [(12, 10_000), (5, 10_000)])
+def test_permutation_chunks_gather_to_the_unsplit_table(n_per_group, max_exact):
+    """Counting the permutations in 1, 3 or 7 chunks and gathering gives the same table.
+
+    12 vs 12 is Monte Carlo (C(24, 12) > 10,000; 2,500 permutations = 3 blocks, so 7
+    chunks include empty ones); 5 vs 5 enumerates its 252 relabellings.
+    """
+    from igf1r_resistance.hypotheses import count_permutations, gather_permutations
+
+    expr, groups, sets = synthetic(n_per_group=n_per_group, shift_up=0.4)
+    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), list(METHODS), min_size=5, seed=0)
+    settings = HypothesisSettings(methods=METHODS, primary="singscore", p_value="permutation",
+                                  max_exact=max_exact, n_permutations=2500, seed=7)
+    args = ("SYN", scores, expr, groups, used, sets, HYPS, settings)
+    unsplit = evaluate(*args)
+    assert unsplit["permutation_exact"].dropna().astype(bool).all() == (n_per_group == 5)
+    for n_chunks in (1, 3, 7):
+        chunks = [count_permutations(*args, chunk=k, n_chunks=n_chunks) for k in range(n_chunks)]
+        # a chunk counts only its share of the relabellings
+        assert sum(c["n_done"].iloc[0] for c in chunks) == chunks[0]["n_total"].iloc[0]
+        gathered = evaluate(*args, permutations=gather_permutations(chunks, "SYN"))
+        pd.testing.assert_frame_equal(gathered, unsplit)
+    # a p-value that actually depends on the permutations (not at its floor or 1)
+    perm = unsplit["permutation_p"].dropna()
+    assert ((perm > 0.001) & (perm < 0.9)).any()
+
+
+def test_gather_permutations_refuses_missing_chunks():
+    from igf1r_resistance.hypotheses import count_permutations, gather_permutations
+
+    expr, groups, sets = synthetic(n_per_group=12)
+    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    settings = HypothesisSettings(methods=("singscore",), primary="singscore", n_permutations=3000)
+    args = ("SYN", scores, expr, groups, used, sets, HYPS, settings)
+    chunks = [count_permutations(*args, chunk=k, n_chunks=3) for k in range(3)]
+    with pytest.raises(ValueError, match="SYN: permutation chunks of up_set_up/singscore"):
+        gather_permutations([chunks[0], chunks[2]], "SYN")
+    with pytest.raises(ValueError, match="permutation chunks of .*overlap"):
+        gather_permutations([chunks[0], chunks[0], chunks[1], chunks[2]], "SYN")
+    with pytest.raises(ValueError, match="no permutation counts for up_set_up/singscore"):
+        evaluate(*args, permutations={})

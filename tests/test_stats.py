@@ -360,3 +360,35 @@ def test_null_calibration_5v5() -> None:
     # expected 10 of 200 (SD ~3.1); the bounds allow sampling error
     assert 2 <= welch_hits <= 0.08 * n_sets
     assert 2 <= perm_hits <= 0.07 * n_sets
+
+
+def test_permutation_counts_split_into_chunks_add_up_to_the_unsplit_count() -> None:
+    rng = np.random.default_rng(11)
+    pairs = [(rng.normal(0.3, 1, 15), rng.normal(0, 1, 15)) for _ in range(3)]
+    pairs.append((rng.normal(0.5, 1, 9), rng.normal(0, 1, 10)))  # other sizes, own relabellings
+    kw = {"max_exact": 1000, "n_permutations": 2500, "seed": 5}
+    whole = st.permutation_counts(pairs, **kw)
+    assert all(c.complete and not c.exact and c.n_total == 2500 for c in whole)
+    for n_chunks in (2, 3, 4):  # 3 blocks of 1,000 / 1,000 / 500: 4 chunks leave one empty
+        parts = [st.permutation_counts(pairs, chunk=k, n_chunks=n_chunks, **kw) for k in range(n_chunks)]
+        for i, c in enumerate(whole):
+            combined = st.PermutationCount.combine([p[i] for p in parts])
+            assert combined == c
+            assert combined.p == st.permutation_p(*pairs[i], **kw)[0]
+    # pairs of the same sizes share relabellings: computing one alone gives the same count
+    assert st.permutation_counts(pairs[1:2], **kw)[0] == whole[1]
+    # an incomplete count has no p-value
+    first = st.permutation_counts(pairs, chunk=0, n_chunks=3, **kw)[0]
+    with pytest.raises(ValueError, match="needs them all"):
+        _ = first.p
+
+
+def test_exact_permutation_counts_split_into_chunks() -> None:
+    r, s = np.array([2.0, 3.1, 4.2, 5.0, 1.0, 2.2]), np.array([1.5, 0.2, 2.9, 1.1, 0.7, 3.3])
+    whole = st.permutation_counts([(r, s)])[0]  # C(12, 6) = 924 relabellings
+    assert whole.exact and whole.units == 924
+    parts = [st.permutation_counts([(r, s)], chunk=k, n_chunks=5)[0] for k in range(5)]
+    assert [p.n_done for p in parts] == [184, 185, 185, 185, 185]
+    assert st.PermutationCount.combine(parts) == whole
+    with pytest.raises(ValueError, match="gap or overlap"):
+        st.PermutationCount.combine([parts[0], parts[2]])

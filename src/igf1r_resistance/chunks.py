@@ -245,3 +245,14 @@ def score_mem_mb(n_chunks: int):
         return int((1000 + 12 * size) * attempt)
 
     return mem_mb
+
+
+def permutation_chunk_files(n_chunks: int):
+    """Input function of rule hypotheses: no files (one job) or the N permutation chunks."""
+
+    def files(wildcards) -> list[str]:
+        if n_chunks == 1:
+            return []
+        return [f"results/{wildcards.ds}/permutations/chunk_{k}.tsv" for k in range(n_chunks)]
+
+    return files

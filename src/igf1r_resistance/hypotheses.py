@@ -63,10 +63,11 @@ def _untestable(h: Hypothesis, dataset: str, method: str, note: str, primary: bo
 
 
 def _group_row(h: Hypothesis, dataset: str, method: str, resistant: np.ndarray,
-               sensitive: np.ndarray, settings: HypothesisSettings, primary: bool) -> dict:
+               sensitive: np.ndarray, settings: HypothesisSettings, primary: bool,
+               permutation: stats.PermutationCount) -> dict:
     cmp = stats.compare_groups(
         resistant, sensitive, max_exact=settings.max_exact,
-        n_permutations=settings.n_permutations, seed=settings.seed,
+        n_permutations=settings.n_permutations, seed=settings.seed, permutation=permutation,
     )
     p = cmp.welch_p if settings.p_value == "welch" else cmp.permutation_p
     return {
@@ -80,6 +81,23 @@ def _group_row(h: Hypothesis, dataset: str, method: str, resistant: np.ndarray,
         "permutation_p": cmp.permutation_p, "permutation_exact": cmp.permutation_exact,
         "n_resistant": cmp.n_resistant, "n_sensitive": cmp.n_sensitive,
     }
+
+
+@dataclass
+class _GroupTest:
+    """A group comparison whose row waits for its permutation count."""
+
+    row: int  # position in the row list
+    hypothesis: Hypothesis
+    method: str
+    resistant: np.ndarray
+    sensitive: np.ndarray
+    primary: bool
+    extra: dict
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.hypothesis.id, self.method
 
 
 def _fisher_ci(rho: float, n: int) -> tuple[float, float]:
@@ -100,6 +118,7 @@ def evaluate(
     hypotheses: list[Hypothesis],
     settings: HypothesisSettings,
     response: pd.Series | None = None,
+    permutations: dict[tuple[str, str], stats.PermutationCount] | None = None,
 ) -> pd.DataFrame:
     """All hypothesis rows of one data set (contract columns first, then details).
 
@@ -110,18 +129,118 @@ def evaluate(
     resistant; then every group and gene hypothesis also gets `test = continuous` rows
     (Spearman of score vs response over all samples with a response, intermediate ones
     included), BH-adjusted among themselves; the verdict still comes from the group test.
+
+    `permutations`: the label-permutation counts of every group test, keyed by
+    (hypothesis, method), gathered from :func:`count_permutations` chunks; computed here
+    when not given (the same numbers).
     """
+    rows, tests = _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings)
+    if permutations is None:
+        counts = _count(tests, settings)
+    else:
+        missing = [f"{h}/{m}" for h, m in (t.key for t in tests) if (h, m) not in permutations]
+        if missing:
+            raise ValueError(f"data set {dataset}: no permutation counts for {', '.join(missing[:5])}")
+        counts = [permutations[t.key] for t in tests]
+    for t, count in zip(tests, counts):
+        row = _group_row(t.hypothesis, dataset, t.method, t.resistant, t.sensitive, settings, t.primary, count)
+        row.update(t.extra)
+        rows[t.row] = row
+
+    group_rows = pd.DataFrame(rows)
+    continuous = _continuous_rows(dataset, scores, expression, response, hypotheses, settings, _wide(scores)) \
+        if response is not None else pd.DataFrame()
+    table = _finish(group_rows, settings)
+    if not continuous.empty:
+        table = pd.concat([table, _finish(continuous, settings)], ignore_index=True)
+    return table[CONTRACT_COLUMNS + EXTRA_COLUMNS]
+
+
+PERMUTATION_COLUMNS = ["hypothesis", "method", "n_resistant", "n_sensitive", "exact", "units",
+                       "start", "stop", "n_done", "n_total", "count"]
+
+
+def _count(tests: list[_GroupTest], settings: HypothesisSettings, chunk: int = 0,
+           n_chunks: int = 1) -> list[stats.PermutationCount]:
+    return stats.permutation_counts(
+        [(t.resistant, t.sensitive) for t in tests], max_exact=settings.max_exact,
+        n_permutations=settings.n_permutations, seed=settings.seed, chunk=chunk, n_chunks=n_chunks,
+    )
+
+
+def count_permutations(
+    dataset: str,
+    scores: pd.DataFrame,
+    expression: pd.DataFrame,
+    groups: pd.Series,
+    sets_used: dict[str, GeneSet],
+    sets_full: dict[str, GeneSet],
+    hypotheses: list[Hypothesis],
+    settings: HypothesisSettings,
+    chunk: int,
+    n_chunks: int,
+) -> pd.DataFrame:
+    """Chunk `chunk` of `n_chunks` of the label-permutation tests of :func:`evaluate`.
+
+    One row per group test (hypothesis, method) with the relabellings of its unit range
+    (``stats.permutation_counts``) and how many reached the observed difference; the
+    chunks of all k, read by :func:`gather_permutations`, give :func:`evaluate` the same
+    counts as an unsplit run.
+    """
+    _, tests = _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings)
+    counts = _count(tests, settings, chunk, n_chunks)
+    return pd.DataFrame(
+        [{"hypothesis": t.hypothesis.id, "method": t.method, "n_resistant": len(t.resistant),
+          "n_sensitive": len(t.sensitive), "exact": c.exact, "units": c.units, "start": c.start,
+          "stop": c.stop, "n_done": c.n_done, "n_total": c.n_total, "count": c.count}
+         for t, c in zip(tests, counts)],
+        columns=PERMUTATION_COLUMNS,
+    )
+
+
+def gather_permutations(tables: list[pd.DataFrame], dataset: str) -> dict[tuple[str, str], stats.PermutationCount]:
+    """Combine :func:`count_permutations` chunks into complete counts per (hypothesis, method).
+
+    Raises ValueError naming the test when the chunks do not cover every relabelling once.
+    """
+    parts: dict[tuple[str, str], list[stats.PermutationCount]] = {}
+    for table in tables:
+        for rec in table.to_dict("records"):
+            parts.setdefault((str(rec["hypothesis"]), str(rec["method"])), []).append(stats.PermutationCount(
+                count=int(rec["count"]), n_done=int(rec["n_done"]), n_total=int(rec["n_total"]),
+                exact=str(rec["exact"]).lower() == "true", start=int(rec["start"]), stop=int(rec["stop"]),
+                units=int(rec["units"]),
+            ))
+    out = {}
+    for key, counts in parts.items():
+        try:
+            combined = stats.PermutationCount.combine(counts)
+            if not combined.complete:
+                raise ValueError(f"units {combined.start}-{combined.stop} of {combined.units} covered")
+        except ValueError as err:
+            raise ValueError(f"data set {dataset}: permutation chunks of {key[0]}/{key[1]}: {err}") from None
+        out[key] = combined
+    return out
+
+
+def _wide(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {
+        method: sub.pivot(index="gene_set", columns="sample", values="score")
+        for method, sub in scores.groupby("method")
+    }
+
+
+def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings):
+    """Rows of untestable and coupling hypotheses, and the group tests still to count."""
     groups = groups[groups.isin(["resistant", "sensitive"])]
     res_ids = groups.index[groups == "resistant"]
     sen_ids = groups.index[groups == "sensitive"]
     # genes measured in every grouped sample: the ones scoring methods can use
     values = expression[list(groups.index)].to_numpy(dtype=float)
     complete = set(expression.index[np.isfinite(values).all(axis=1)])
-    wide = {
-        method: sub.pivot(index="gene_set", columns="sample", values="score")
-        for method, sub in scores.groupby("method")
-    }
-    rows: list[dict] = []
+    wide = _wide(scores)
+    rows: list[dict | None] = []
+    tests: list[_GroupTest] = []
     for h in hypotheses:
         if h.test == "gene":
             primary = True
@@ -135,9 +254,9 @@ def evaluate(
                 rows.append(_untestable(h, dataset, GENE_METHOD, f"{h.gene} has fewer than 2 values in a group",
                                         primary, 1, 1))
                 continue
-            row = _group_row(h, dataset, GENE_METHOD, r, s, settings, primary)
-            row.update(n_genes=1, n_genes_in_set=1, genes_missing="")
-            rows.append(row)
+            tests.append(_GroupTest(len(rows), h, GENE_METHOD, r, s, primary,
+                                    {"n_genes": 1, "n_genes_in_set": 1, "genes_missing": ""}))
+            rows.append(None)
             continue
 
         needed = [h.gene_set] + ([h.with_set] if h.test == "coupling" else [])
@@ -162,33 +281,28 @@ def evaluate(
                 rows.append(_untestable(h, dataset, method, f"no {method} scores for {', '.join(needed)}", primary,
                                         n_used_main, len(sets_full[h.gene_set].genes), ",".join(missing)))
                 continue
+            sizes = {"n_genes": n_used_main, "n_genes_in_set": len(sets_full[h.gene_set].genes),
+                     "genes_missing": ",".join(missing)}
             if h.test == "group":
                 values = table.loc[h.gene_set]
-                row = _group_row(h, dataset, method, values[res_ids].to_numpy(float),
-                                 values[sen_ids].to_numpy(float), settings, primary)
-            else:
-                ids = groups.index
-                x = table.loc[h.gene_set, ids].to_numpy(float)
-                y = table.loc[h.with_set, ids].to_numpy(float)
-                rho, p = stats.spearman(x, y)
-                lo, hi = _fisher_ci(rho, len(ids))
-                row = {
-                    "dataset": dataset, "hypothesis": h.id, "method": method, "effect": rho,
-                    "ci_low": lo, "ci_high": hi, "p_value": p, "predicted": h.predicted,
-                    "observed": _observed(rho, h.test), "primary": primary, "test": h.test,
-                    "effect_measure": "spearman_rho", "n_resistant": len(res_ids), "n_sensitive": len(sen_ids),
-                }
-            row.update(n_genes=n_used_main, n_genes_in_set=len(sets_full[h.gene_set].genes),
-                       genes_missing=",".join(missing))
+                tests.append(_GroupTest(len(rows), h, method, values[res_ids].to_numpy(float),
+                                        values[sen_ids].to_numpy(float), primary, sizes))
+                rows.append(None)
+                continue
+            ids = groups.index
+            x = table.loc[h.gene_set, ids].to_numpy(float)
+            y = table.loc[h.with_set, ids].to_numpy(float)
+            rho, p = stats.spearman(x, y)
+            lo, hi = _fisher_ci(rho, len(ids))
+            row = {
+                "dataset": dataset, "hypothesis": h.id, "method": method, "effect": rho,
+                "ci_low": lo, "ci_high": hi, "p_value": p, "predicted": h.predicted,
+                "observed": _observed(rho, h.test), "primary": primary, "test": h.test,
+                "effect_measure": "spearman_rho", "n_resistant": len(res_ids), "n_sensitive": len(sen_ids),
+            }
+            row.update(sizes)
             rows.append(row)
-
-    group_rows = pd.DataFrame(rows)
-    continuous = _continuous_rows(dataset, scores, expression, response, hypotheses, settings, wide) \
-        if response is not None else pd.DataFrame()
-    table = _finish(group_rows, settings)
-    if not continuous.empty:
-        table = pd.concat([table, _finish(continuous, settings)], ignore_index=True)
-    return table[CONTRACT_COLUMNS + EXTRA_COLUMNS]
+    return rows, tests
 
 
 def _continuous_rows(dataset, scores, expression, response, hypotheses, settings, wide) -> pd.DataFrame:

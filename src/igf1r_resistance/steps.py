@@ -278,9 +278,10 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict,
     write_tsv(cam, out_camera)
 
 
-def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
-                   hyp_config: dict, scoring: dict, out: str, log: logging.Logger) -> None:
-    from .hypotheses import HypothesisSettings, evaluate
+def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
+                       hyp_config: dict, scoring: dict, log: logging.Logger):
+    """What :func:`hypotheses.evaluate` needs for one data set: (adata, args, response)."""
+    from .hypotheses import HypothesisSettings
 
     adata, expr, groups = load_expression(adata_path)
     scores = read_tsv(scores_path)
@@ -304,7 +305,37 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_con
         response.index = response.index.astype(str)
         log.info("continuous test: Spearman of scores vs %s over %d samples (higher = more resistant)",
                  adata.uns["response"].get("field"), int(response.notna().sum()))
-    table = evaluate(dataset, scores, expr, groups, used, full, hyps, settings, response=response)
+    return adata, (dataset, scores, expr, groups, used, full, hyps, settings), response
+
+
+def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
+                          hyp_config: dict, scoring: dict, k: int, out: str, log: logging.Logger) -> None:
+    """Chunk k of hypotheses.permutation_chunks: permutation counts of every group test."""
+    from .hypotheses import PERMUTATION_COLUMNS, count_permutations
+
+    n_chunks = hyp_config["permutation_chunks"]
+    _, args, _ = _hypothesis_inputs(dataset, adata_path, scores_path, gene_set_config, hyp_config, scoring, log)
+    table = count_permutations(*args, chunk=k, n_chunks=n_chunks)
+    log.info("data set %s: permutation chunk %d of %d: %d tests, %d relabellings each (of %s)", dataset, k + 1,
+             n_chunks, len(table), int(table["n_done"].max()) if len(table) else 0,
+             ", ".join(map(str, sorted(set(table["n_total"]))[:3])))
+    write_tsv(table[PERMUTATION_COLUMNS], out)
+
+
+def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
+                   hyp_config: dict, scoring: dict, out: str, log: logging.Logger,
+                   permutation_chunks: list[str] | None = None) -> None:
+    """Test every hypothesis of one data set; with `permutation_chunks`, gather their counts."""
+    from .hypotheses import evaluate, gather_permutations
+
+    adata, args, response = _hypothesis_inputs(dataset, adata_path, scores_path, gene_set_config,
+                                               hyp_config, scoring, log)
+    permutations = None
+    if permutation_chunks:
+        permutations = gather_permutations([read_tsv(p) for p in permutation_chunks], dataset)
+        log.info("data set %s: permutation counts of %d tests gathered from %d chunks", dataset,
+                 len(permutations), len(permutation_chunks))
+    table = evaluate(*args, response=response, permutations=permutations)
     table["data_type"] = str(adata.uns.get("dataset", {}).get("data_type", "microarray"))
     prim = table[table["primary"].astype(bool)]
     counts = prim["verdict"].value_counts().to_dict()

@@ -1,8 +1,47 @@
+# Hypothesis tests per data set. With hypotheses.permutation_chunks = N > 1 the
+# label-permutation tests are scattered over N permutation_chunk jobs, each counting a
+# contiguous share of every test's relabellings (results/{ds}/permutations/chunk_{k}.tsv);
+# rule hypotheses adds the counts up into the same hypotheses.tsv, byte for byte, as one job
+# (src/igf1r_resistance/stats.py permutation_counts, docs/cluster.md).
+
+from igf1r_resistance.chunks import permutation_chunk_files
+
+PERMUTATION_CHUNKS = config["hypotheses"]["permutation_chunks"]
+
+
+rule permutation_chunk:
+    input:
+        adata="results/{ds}/expression.h5ad",
+        scores="results/{ds}/scores.tsv",
+        gene_sets=gene_set_files(),
+    output:
+        "results/{ds}/permutations/chunk_{k}.tsv",
+    log:
+        "logs/permutation_chunk/{ds}_{k}.log",
+    benchmark:
+        "results/benchmarks/permutation_chunk/{ds}_{k}.tsv"
+    wildcard_constraints:
+        k=r"\d+",
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=input_mb("adata", "scores"),
+        runtime=30,
+    params:
+        scoring=config["scoring"],
+        gene_sets=config["gene_sets"],
+        hypotheses=config["hypotheses"],
+    script:
+        "../../scripts/permutation_chunk.py"
+
+
 rule hypotheses:
     input:
         adata="results/{ds}/expression.h5ad",
         scores="results/{ds}/scores.tsv",
         gene_sets=gene_set_files(),
+        permutations=permutation_chunk_files(PERMUTATION_CHUNKS),
     output:
         "results/{ds}/hypotheses.tsv",
     log:
