@@ -230,14 +230,26 @@ def _wide(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
+def _measured_in_all(expression: pd.DataFrame, samples: pd.Index, rows: int = 2000) -> np.ndarray:
+    """Boolean per gene: finite in every one of `samples` (in blocks of genes, no full copy)."""
+    cols = expression.columns.get_indexer(samples)
+    if (cols < 0).any():
+        raise ValueError(f"samples without expression values: {', '.join(map(str, samples[cols < 0][:5]))}")
+    values = expression.to_numpy()  # a view for a single-dtype frame
+    out = np.empty(len(expression), dtype=bool)
+    for start in range(0, len(expression), rows):
+        block = np.asarray(values[start:start + rows][:, cols], dtype=float)
+        out[start:start + rows] = np.isfinite(block).all(axis=1)
+    return out
+
+
 def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings):
     """Rows of untestable and coupling hypotheses, and the group tests still to count."""
     groups = groups[groups.isin(["resistant", "sensitive"])]
     res_ids = groups.index[groups == "resistant"]
     sen_ids = groups.index[groups == "sensitive"]
     # genes measured in every grouped sample: the ones scoring methods can use
-    values = expression[list(groups.index)].to_numpy(dtype=float)
-    complete = set(expression.index[np.isfinite(values).all(axis=1)])
+    complete = set(expression.index[_measured_in_all(expression, groups.index)])
     wide = _wide(scores)
     rows: list[dict | None] = []
     tests: list[_GroupTest] = []
