@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -102,16 +103,35 @@ def write_config(work: Path, matrix: Path, samples: Path, methods: list[str], ch
     return path
 
 
-class TreeSampler(threading.Thread):
-    """Peak of the summed RSS of a process and all its descendants, sampled every 0.5 s."""
+#: the script a Snakemake job runs: .snakemake/scripts/tmpXXXX.<script>.py (scripts/<script>.py)
+_JOB_SCRIPT = re.compile(r"\.snakemake/scripts/tmp[^/.]+\.(\w+)\.py$")
 
-    def __init__(self, pid: int):
+
+class TreeSampler(threading.Thread):
+    """Peak of the summed RSS of a process and all its descendants, sampled every 0.2 s,
+    and the peak RSS of each job's script process (keyed by script name).
+
+    Snakemake's own `benchmark:` files sample a job every 0.5 s for its first 15 s and
+    every 30 s after that, so they can miss a longer job's peak; these samples do not.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.2):
         super().__init__(daemon=True)
         import psutil
 
         self.root = psutil.Process(pid)
+        self.interval = interval
         self.peak = 0
+        self.job_peaks: dict[str, int] = {}
+        self._names: dict[int, str | None] = {}
         self.stop = threading.Event()
+
+    def _job(self, proc) -> str | None:
+        if proc.pid not in self._names:
+            cmd = proc.cmdline()
+            match = next((m for m in map(_JOB_SCRIPT.search, cmd) if m), None)
+            self._names[proc.pid] = match.group(1) if match else None
+        return self._names[proc.pid]
 
     def run(self) -> None:
         import psutil
@@ -122,21 +142,32 @@ class TreeSampler(threading.Thread):
                 total = 0
                 for p in procs:
                     try:
-                        total += p.memory_info().rss
+                        rss = p.memory_info().rss
+                        total += rss
+                        job = self._job(p)
+                        if job:
+                            self.job_peaks[job] = max(self.job_peaks.get(job, 0), rss)
                     except psutil.Error:
                         pass
                 self.peak = max(self.peak, total)
             except psutil.Error:
                 pass
-            self.stop.wait(0.5)
+            self.stop.wait(self.interval)
 
 
-def rule_table(work: Path) -> pd.DataFrame:
+def rule_table(work: Path, job_peaks: dict[str, int] | None = None) -> pd.DataFrame:
+    """Per job: wall, max RSS and CPU time of its `benchmark:` file, and the peak RSS of its
+    script process sampled by TreeSampler (`peak_rss_mb`, by script name: report and
+    report_figures both run scripts/report.py and show the larger of the two)."""
     rows = []
     for f in sorted((work / "results/benchmarks").rglob("*.tsv")):
         b = pd.read_csv(f, sep="\t")
-        rows.append({"job": str(f.relative_to(work / "results/benchmarks").with_suffix("")),
+        job = str(f.relative_to(work / "results/benchmarks").with_suffix(""))
+        rule = job.split("/")[0]
+        peak = (job_peaks or {}).get({"report_figures": "report"}.get(rule, rule))
+        rows.append({"job": job,
                      "wall_s": float(b["s"].iloc[0]), "max_rss_mb": float(b["max_rss"].iloc[0]),
+                     "peak_rss_mb": round(peak / 2**20, 1) if peak else float("nan"),
                      "cpu_time_s": float(b["cpu_time"].iloc[0]) if "cpu_time" in b else float("nan")})
     return pd.DataFrame(rows).sort_values("wall_s", ascending=False)
 
@@ -188,7 +219,7 @@ def main() -> None:
     wall = time.perf_counter() - start
     time_log = (out / "time.log").read_text()
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_log)
-    rules = rule_table(work) if (work / "results/benchmarks").exists() else pd.DataFrame()
+    rules = rule_table(work, sampler.job_peaks) if (work / "results/benchmarks").exists() else pd.DataFrame()
     summary = {
         "returncode": rc, "samples": args.samples, "genes": args.genes, "chunks": args.chunks,
         "methods": args.methods, "generate_s": round(t_gen, 1), "wall_s": round(wall, 1),
@@ -196,6 +227,7 @@ def main() -> None:
         "time_v_max_rss_mb": round(int(m.group(1)) / 1024, 1) if m else None,
         "command": f"cd {work} && " + " ".join(cmd[2:]) + "  (under /usr/bin/time -v)",
         "machine": machine(),
+        "load_average": list(os.getloadavg()),
         "rules": rules.to_dict(orient="records"),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
@@ -203,9 +235,13 @@ def main() -> None:
              f"machine: {machine_line()}", f"command: `{summary['command']}`", f"return code: {rc}",
              f"end to end: {wall:.0f} s; peak RSS of the process tree {summary['peak_tree_rss_mb']:.0f} MB "
              f"(time -v max RSS of one process {summary['time_v_max_rss_mb']} MB); data generation {t_gen:.0f} s",
-             "", "| job | wall s | max RSS MB | CPU s |", "|---|---:|---:|---:|"]
+             f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in summary['load_average'])}",
+             "", "peak RSS MB: the job's script process, sampled every 0.2 s; max RSS MB: Snakemake's "
+             "benchmark file (sampled every 30 s after the first 15 s, so it can miss a peak)", "",
+             "| job | wall s | peak RSS MB | max RSS MB (benchmark) | CPU s |", "|---|---:|---:|---:|---:|"]
     for r in summary["rules"]:
-        lines.append(f"| {r['job']} | {r['wall_s']:.1f} | {r['max_rss_mb']:.0f} | {r['cpu_time_s']:.1f} |")
+        lines.append(f"| {r['job']} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['max_rss_mb']:.0f} | "
+                     f"{r['cpu_time_s']:.1f} |")
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     sys.exit(rc)

@@ -144,6 +144,65 @@ def test_h5ad_data_set_with_group_column(tmp_path, mapper):
     assert p.adata.uns["log2"]["transformed"] is False
 
 
+ODD_TABLES = {
+    "plain": "gene\tA\tB\tC\tD\nIGF1R\t1\t2\t3\t4\nAKT1\t5\t6\t7\t8\nABCB1\t1\t1\t2\t2\nTP53\t0\t1\t2\t3\n",
+    "non_numeric": "gene\tA\tB\tC\tD\nIGF1R\t1\t2\t3\t4\nAKT1\t5\t6\tx7\t8\nABCB1\t1\t1\t2\tNAx\n",
+    "too_many_fields": "gene\tA\tB\tC\tD\nIGF1R\t1\t2\t3\t4\nAKT1\t5\t6\t7\t8\t9\nABCB1\t1\t1\t2\t2\n",
+    "too_many_last": "gene\tA\tB\tC\tD\nIGF1R\t1\t2\t3\t4\nAKT1\t5\t6\t7\t8\nABCB1\t1\t1\t2\t2\t\n",
+    "too_few_fields": "gene\tA\tB\tC\tD\nIGF1R\t1\t2\t3\t4\nAKT1\t5\t6\nABCB1\t1\t1\t2\t2\n",
+    "empty": "",
+    "header_only": "gene\tA\tB\tC\tD\n",
+    "one_column": "gene\nIGF1R\nAKT1\n",
+    "duplicated_column": "gene\tA\tB\t B\tC\nIGF1R\t1\t2\t2\t3\nAKT1\t5\t6\t6\t7\n",
+    "blank_lines": "gene\tA\tB\tC\tD\nIGF1R\t1\t2\t3\t4\n\nAKT1\t5\t6\t7\t8\n\n",
+    "quoted": '"gene"\t"A"\t"B"\t"C"\t"D"\n"IGF1R"\t1\t2\t3\t4\n"AK\tT1"\t5\t6\t7\t8\n',
+    "multiline_quote": 'gene\tA\tB\tC\tD\n"IGF\n1R"\t1\t2\t3\t4\nAKT1\t5\t6\t7\t8\n',
+    "crlf": "gene\tA\tB\tC\tD\r\nIGF1R\t1\t2\t3\t4\r\nAKT1\t5\t6\t7\t8\r\n",
+    "cr_only": "gene\tA\tB\tC\tD\rIGF1R\t1\t2\t3\t4\rAKT1\t5\t6\t7\t8\r",
+    "no_final_newline": "gene\tA\tB\tC\tD\nIGF1R\t1\t2\t3\t4\nAKT1\t5\t6\t7\t8",
+    "row_names_header": "A\tB\tC\tD\nIGF1R\t1\t2\t3\t4\nAKT1\t5\t6\t7\t8\nABCB1\t1\t1\t2\t2\n",
+    "entrez_ids_with_a_gap": "GeneID\tA\tB\tC\tD\n3480\t1\t2\t3\t4\n\t5\t6\t7\t8\n207\t1\t1\t2\t2\n",
+    "spaces": "gene\t A\tB \tC\tD\n IGF1R \t1\t2\t3\t4\nAKT1\t5\t6\t7\t8\n",
+    "inf_and_na": "gene\tA\tB\tC\tD\nIGF1R\tinf\tNA\t\t4\nAKT1\t5\t-inf\t7\tnan\n",
+    "csv": "gene,A,B,C,D\nIGF1R,1,2,3,4\nAKT1,5,6,7,8,9\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_TABLES))
+@pytest.mark.parametrize("gz", [False, True])
+def test_chunked_matrix_reading_equals_one_parse(tmp_path, monkeypatch, name, gz):
+    """read_matrix parses in chunks of rows; values and errors are those of one parse of the
+    whole table (pandas' own message for a malformed record, wherever the chunks start)."""
+    from igf1r_resistance import local_data
+
+    data = ODD_TABLES[name].encode()
+    path = tmp_path / ("m.tsv.gz" if gz else "m.tsv")
+    path.write_bytes(gzip.compress(data) if gz else data)
+
+    def outcome(fn):
+        try:
+            return fn(path)
+        except InputFormatError as exc:
+            return str(exc)
+
+    whole = outcome(local_data._read_matrix_whole)
+    for cells in (1, 5, 7, 10**6):
+        monkeypatch.setattr(local_data, "MATRIX_CHUNK_CELLS", cells)
+        chunked = outcome(local_data.read_matrix)
+        if isinstance(whole, str):
+            assert chunked == whole
+        else:
+            pd.testing.assert_frame_equal(chunked, whole)
+
+
+def test_truncated_gzip_matrix_is_named(tmp_path):
+    data = gzip.compress(ODD_TABLES["plain"].encode() * 50)
+    path = tmp_path / "m.tsv.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputFormatError, match=r"m\.tsv\.gz: cannot read the table \(Compressed file ended"):
+        read_matrix(path)
+
+
 # --------------------------------------------------------------------------- numeric groups
 
 

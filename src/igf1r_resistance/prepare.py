@@ -55,26 +55,135 @@ class Log2Decision:
         }
 
 
+#: matrices with more values than this are scanned in row blocks of about this many values
+BLOCK_CELLS = 2**22
+_QUANTILE_BINS = 2**18
+
+
+def _row_blocks(values: np.ndarray, block_cells: int):
+    """Blocks (views) of a 1-D or 2-D array, each of about `block_cells` values, along the
+    axis that keeps each block's values close in memory (rows of a C-ordered array,
+    columns of a Fortran-ordered one): together they cover every value once."""
+    x = values.reshape(-1, 1) if values.ndim == 1 else values
+    if x.ndim == 2 and abs(x.strides[0]) < abs(x.strides[1]):
+        x = x.T
+    step = max(1, block_cells // max(x.shape[1], 1))
+    for start in range(0, x.shape[0], step):
+        yield x[start:start + step]
+
+
+def finite_quantiles(values: np.ndarray, probs, block_cells: int = BLOCK_CELLS) -> tuple[int, np.ndarray]:
+    """`(n, q)`: the number of finite values of `values` and their quantiles at `probs`.
+
+    Equal, to the last bit, to `np.quantile(values[np.isfinite(values)], probs)` (type 7,
+    linear interpolation), without copying the values when the array is large: the order
+    statistics the interpolation needs are found in two passes over row blocks, a
+    histogram of the values into monotone bins, then the sorted distinct values (with
+    their counts) of only the bins holding the wanted ranks. `q` is all-NaN when n = 0.
+    """
+    probs = np.asarray(probs, dtype=float)
+    values = np.asarray(values)
+    if values.size <= block_cells:
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return 0, np.full(probs.shape, np.nan)
+        return int(finite.size), np.quantile(finite, probs)
+    n, lo, hi = 0, np.inf, -np.inf
+    for block in _row_blocks(values, block_cells):
+        v = block[np.isfinite(block)]
+        if v.size:
+            n += v.size
+            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+    if n == 0:
+        return 0, np.full(probs.shape, np.nan)
+    # the ranks numpy's linear method reads (numpy.lib._function_base_impl._quantile)
+    virtual = (n - 1) * probs
+    prev = np.floor(virtual)
+    nxt = prev + 1
+    above = virtual >= n - 1
+    prev[above] = -1
+    nxt[above] = -1
+    below = virtual < 0
+    prev[below] = 0
+    nxt[below] = 0
+    prev, nxt = prev.astype(np.intp), nxt.astype(np.intp)
+    gamma = np.asarray(virtual - prev, dtype=virtual.dtype)
+    ranks = np.unique(np.concatenate([prev % n, nxt % n]))
+    span = hi - lo
+    if span == 0:
+        stats = {int(k): lo for k in ranks}
+    else:
+        if not np.isfinite(span):
+            # values spanning more than the float range: a copy, as np.quantile makes
+            finite = values[np.isfinite(values)]
+            return n, np.quantile(finite, probs)
+        scale = _QUANTILE_BINS / span
+
+        def bins_of(v: np.ndarray) -> np.ndarray:  # monotone in v: equal values share a bin
+            return np.minimum(((v - lo) * scale).astype(np.int64), _QUANTILE_BINS - 1)
+
+        counts = np.zeros(_QUANTILE_BINS, dtype=np.int64)
+        bin_min = np.full(_QUANTILE_BINS, np.inf)
+        bin_max = np.full(_QUANTILE_BINS, -np.inf)
+        for block in _row_blocks(values, block_cells):
+            v = block[np.isfinite(block)]
+            b = bins_of(v)
+            counts += np.bincount(b, minlength=_QUANTILE_BINS)
+            np.minimum.at(bin_min, b, v)
+            np.maximum.at(bin_max, b, v)
+        ends = np.cumsum(counts)  # ranks of bin b: ends[b] - counts[b] .. ends[b] - 1
+        rank_bin = np.searchsorted(ends, ranks, side="right")
+        stats = {int(k): float(bin_min[b]) for k, b in zip(ranks, rank_bin) if bin_min[b] == bin_max[b]}
+        wanted = np.zeros(_QUANTILE_BINS, dtype=bool)  # bins of several distinct values
+        wanted[[b for k, b in zip(ranks, rank_bin) if int(k) not in stats]] = True
+        if wanted.any():
+            distinct, weights = [], []
+            for block in _row_blocks(values, block_cells):
+                v = block[np.isfinite(block)]
+                v = v[wanted[bins_of(v)]]
+                if v.size:
+                    u, c = np.unique(v, return_counts=True)
+                    distinct.append(u)
+                    weights.append(c)
+            u, inverse = np.unique(np.concatenate(distinct), return_inverse=True)
+            c = np.bincount(inverse, weights=np.concatenate(weights)).astype(np.int64)
+            u_bin = bins_of(u)  # ascending, as u is
+            for k, b in zip(ranks, rank_bin):
+                if int(k) in stats:
+                    continue
+                first, last = np.searchsorted(u_bin, b, side="left"), np.searchsorted(u_bin, b, side="right")
+                within = int(k) - int(ends[b] - counts[b])  # rank among the bin's values
+                stats[int(k)] = float(u[first + np.searchsorted(np.cumsum(c[first:last]), within, side="right")])
+    a = np.array([stats[int(k)] for k in prev % n])
+    b = np.array([stats[int(k)] for k in nxt % n])
+    # numpy's _lerp
+    diff_b_a = b - a
+    out = np.add(a, diff_b_a * gamma)
+    np.subtract(b, diff_b_a * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe")
+    return n, out
+
+
 def geo2r_needs_log2(values: np.ndarray) -> tuple[bool, dict[str, float]]:
     """GEO2R's rule: log-transform when q99 > 100, or when max - min > 50 and q25 > 0.
 
     Quantiles as R's `quantile(ex, c(0, .25, .5, .75, .99, 1), na.rm=TRUE)` (type 7,
-    numpy's default linear interpolation).
+    numpy's default linear interpolation), computed without copying a large matrix.
     """
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
+    n_finite, q = finite_quantiles(values, [0.0, 0.25, 0.5, 0.75, 0.99, 1.0])
+    if n_finite == 0:
         raise ValueError("no finite expression values")
-    q = np.quantile(finite, [0.0, 0.25, 0.5, 0.75, 0.99, 1.0])
     names = ["q0", "q25", "q50", "q75", "q99", "q100"]
     quantiles = {n: float(v) for n, v in zip(names, q)}
     needs = bool(q[4] > 100 or (q[5] - q[0] > 50 and q[1] > 0))
     return needs, quantiles
 
 
-def apply_log2(expr: pd.DataFrame, mode: str = "auto") -> tuple[pd.DataFrame, Log2Decision]:
+def apply_log2(expr: pd.DataFrame, mode: str = "auto", *, inplace: bool = False) -> tuple[pd.DataFrame, Log2Decision]:
     """Apply the log2 decision (`mode`: auto = GEO2R rule, yes = always, no = never).
 
-    As GEO2R does, values <= 0 become missing before the log is taken.
+    As GEO2R does, values <= 0 become missing before the log is taken. With
+    `inplace=True` the log is written into `expr`'s own values (no copy of a large
+    matrix; `expr` must not be used afterwards).
     """
     if mode not in {"auto", "yes", "no"}:
         raise ConfigError(f"log2 must be one of auto, yes, no (got {mode!r})")
@@ -91,14 +200,75 @@ def apply_log2(expr: pd.DataFrame, mode: str = "auto") -> tuple[pd.DataFrame, Lo
         reason = f"set in config (log2: {mode}); the GEO2R rule would have said {'yes' if needs else 'no'}"
     n_nonpositive = 0
     if transform:
-        values = expr.to_numpy(dtype=float).copy()
-        nonpositive = values <= 0
-        n_nonpositive = int(nonpositive.sum())
-        values[nonpositive] = np.nan
-        with np.errstate(invalid="ignore", divide="ignore"):
-            values = np.log2(values)
-        expr = pd.DataFrame(values, index=expr.index, columns=expr.columns)
+        values = expr.to_numpy(dtype=float)
+        if not inplace:
+            values = values.copy()
+        for block in _row_blocks(values, BLOCK_CELLS):  # views: bounded temporaries
+            nonpositive = block <= 0
+            n_nonpositive += int(nonpositive.sum())
+            block[nonpositive] = np.nan
+            with np.errstate(invalid="ignore", divide="ignore"):
+                np.log2(block, out=block)
+        expr = pd.DataFrame(values, index=expr.index, columns=expr.columns, copy=False)
     return expr, Log2Decision(transform, mode, reason, quantiles, n_nonpositive)
+
+
+# --------------------------------------------------------------------------- selecting without copies
+
+
+def _gather_inplace(a: np.ndarray, rows: np.ndarray | None, cols: np.ndarray | None) -> np.ndarray | None:
+    """`a[rows][:, cols]` written into `a`'s own memory and returned as a C-contiguous view
+    of it (`a` is overwritten); None when `a` is not row-major with unit column stride.
+
+    Rows are compacted one by one to the front of `a`'s memory (row i of the result
+    lands at or before the start of source row i, so no unread row is overwritten),
+    then rows are picked in column blocks, each block through a small temporary.
+    """
+    item = a.itemsize
+    if (a.ndim != 2 or not a.flags.writeable or a.strides[1] != item or a.strides[0] % item
+            or a.strides[0] < a.shape[1] * item):
+        return None
+    n, m = a.shape
+    stride = a.strides[0] // item
+    rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)
+    cols = np.arange(m) if cols is None else np.asarray(cols, dtype=np.intp)
+    k = cols.size
+    if n == 0 or k == 0:
+        return np.empty((rows.size, k), dtype=a.dtype)
+    span = np.lib.stride_tricks.as_strided(a, shape=((n - 1) * stride + m,), strides=(item,))
+    if not (stride == m and k == m and np.array_equal(cols, np.arange(m))):
+        for i in range(n):
+            span[i * k:(i + 1) * k] = a[i, cols]  # a[i, cols] is a copy: overlap is safe
+    compact = span[: n * k].reshape(n, k)
+    if np.array_equal(rows, np.arange(n)):
+        return compact
+    step = max(1, BLOCK_CELLS // max(rows.size, 1))
+    for start in range(0, k, step):
+        compact[: rows.size, start:start + step] = compact[rows, start:start + step]
+    return compact[: rows.size]
+
+
+def take(frame: pd.DataFrame, rows=None, columns=None, *, inplace: bool = False) -> pd.DataFrame:
+    """`frame.iloc[rows, columns]` (positions; None = all, in order) as a new frame.
+
+    With `inplace=True` the result is written into `frame`'s own memory when its values
+    are one float64 array (genes x samples views of an AnnData X, or of the buffer
+    `local_data.read_matrix` fills): no second copy of a large matrix; `frame` must not be
+    used afterwards. Otherwise, or when the layout does not allow it, a copy.
+    """
+    index = frame.index if rows is None else frame.index[rows]
+    cols = frame.columns if columns is None else frame.columns[columns]
+    if inplace and all(dt == np.float64 for dt in frame.dtypes) and frame.shape[1] > 0:
+        values = frame.to_numpy()
+        out = _gather_inplace(values.T, columns, rows)  # samples x genes, row-major
+        if out is not None:
+            return pd.DataFrame(out.T, index=index, columns=cols, copy=False)
+        out = _gather_inplace(values, rows, columns)  # genes x samples, row-major
+        if out is not None:
+            return pd.DataFrame(out, index=index, columns=cols, copy=False)
+    if rows is None and columns is None:
+        return frame.copy()
+    return frame.iloc[slice(None) if rows is None else rows, slice(None) if columns is None else columns].copy()
 
 
 # --------------------------------------------------------------------------- probes -> genes
@@ -113,7 +283,7 @@ def split_symbols(symbol: object) -> list[str]:
 
 
 def collapse_probes(
-    expr: pd.DataFrame, annotation: pd.DataFrame, rename=None
+    expr: pd.DataFrame, annotation: pd.DataFrame, rename=None, *, inplace: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Map probes to genes and keep one probe per gene.
 
@@ -128,7 +298,8 @@ def collapse_probes(
     `annotation` has columns `probe` and `symbol`; `rename` (optional) maps a platform
     symbol to its current HGNC symbol before the rules apply. Returns the gene x sample matrix,
     a table with one row per gene (`gene, probe, n_candidates, rule, mean_expression`)
-    and counts for the record.
+    and counts for the record. `inplace=True` builds the gene matrix in `expr`'s own
+    memory (see `take`; `expr` must not be used afterwards).
     """
     ann = annotation.drop_duplicates("probe").set_index("probe")["symbol"]
     in_both = expr.index.intersection(ann.index)
@@ -163,7 +334,10 @@ def collapse_probes(
     # highest mean wins; ties and all-missing probes resolved by probe id for determinism
     cand = cand.sort_values(["gene", "mean_expression", "probe"], ascending=[True, False, True], na_position="last")
     chosen = cand.drop_duplicates("gene", keep="first").reset_index(drop=True)
-    genes = expr.loc[chosen["probe"]].copy()
+    if inplace and expr.index.is_unique:
+        genes = take(expr, expr.index.get_indexer(chosen["probe"]), inplace=True)
+    else:
+        genes = expr.loc[chosen["probe"]].copy()
     genes.index = pd.Index(chosen["gene"].to_numpy(), name="gene")
     used_multi = sorted(set(chosen.loc[chosen["rule"] != "single_gene_probe", "gene"]))
     record = {
@@ -378,13 +552,15 @@ DATA_TYPES = {"geo": "microarray", "geo_rnaseq": "rnaseq", "single_cell": "singl
 def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.DataFrame, grouping: Grouping,
              probe_table: pd.DataFrame, *, data_type: str, log2: dict, probe_collapse: dict,
              sources: dict | None = None, series_title: str = "", platform: str = "",
-             notes: list[str] | None = None, extra_uns: dict | None = None, caveat: str = "") -> PreparedDataset:
+             notes: list[str] | None = None, extra_uns: dict | None = None, caveat: str = "",
+             own_matrix: bool = False) -> PreparedDataset:
     """Build the prepare step's outputs from a gene x sample matrix and the sample table.
 
     `genes`: genes x samples on the analysis scale (log2, log-CPM, ...); `samples`: one row
     per sample (index = sample id), all metadata; `grouping`: from `group_samples`. The
     AnnData keeps resistant and sensitive samples (and, for numeric groups, the
     intermediate ones, for the continuous test; obs['response'] holds the number).
+    `own_matrix=True`: `genes` may be overwritten to build X without a second copy.
     """
     import anndata as ad
 
@@ -410,7 +586,12 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     table = table.reset_index()
     kept = groups[groups.isin([RESISTANT, SENSITIVE, INTERMEDIATE])]
     kept = kept[kept.index.isin(genes.columns)]
-    matrix = genes[kept.index]
+    if own_matrix and kept.index.equals(genes.columns):
+        matrix = genes  # every sample kept, in order: no copy
+    elif own_matrix and genes.columns.is_unique:
+        matrix = take(genes, columns=genes.columns.get_indexer(kept.index), inplace=True)
+    else:
+        matrix = genes[kept.index]
     categories = [SENSITIVE, RESISTANT] + ([INTERMEDIATE] if (kept == INTERMEDIATE).any() else [])
     obs = pd.DataFrame(
         {

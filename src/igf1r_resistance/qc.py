@@ -48,10 +48,35 @@ QC_DEFAULTS: dict = {
 # --------------------------------------------------------------------------- helpers
 
 
+#: matrices with more values than this are processed in blocks of rows of BLOCK_CELLS
+#: values, so QC holds the expression matrix once (10,000 samples x 20,000 genes: 1.6 GB);
+#: smaller ones take the direct route (np.corrcoef, one copy of the complete genes)
+SMALL_CELLS = 2**24
+BLOCK_CELLS = 2**22
+
+
 def _complete(expr: pd.DataFrame) -> pd.DataFrame:
-    """Genes measured (finite) in every sample."""
+    """Genes measured (finite) in every sample (a copy: for small matrices only)."""
     values = expr.to_numpy(dtype=float)
     return expr[np.isfinite(values).all(axis=1)]
+
+
+def _complete_rows(values: np.ndarray) -> np.ndarray:
+    """Row positions of the genes measured (finite) in every sample."""
+    from .steps import finite_rows
+
+    return np.flatnonzero(finite_rows(values, BLOCK_CELLS))
+
+
+def _row_blocks(n_rows: int, n_cols: int):
+    step = max(1, BLOCK_CELLS // max(n_cols, 1))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
+def _rows(values: np.ndarray, rows: np.ndarray, sl: slice) -> np.ndarray:
+    """values[rows[sl]]: a view when `rows` is every row."""
+    return values[sl] if rows.size == values.shape[0] else values[rows[sl]]
 
 
 def _group_rank(groups: pd.Series) -> pd.Series:
@@ -72,13 +97,22 @@ def pca(expr: pd.DataFrame, n_top: int = 500, n_components: int = 5) -> tuple[pd
     absolute gene loading is positive (reproducible across runs and platforms).
     Reference: DESeq2 `plotPCA` (top genes by variance, centred, not scaled).
     """
-    data = _complete(expr)
     samples = list(expr.columns)
-    x = data.to_numpy(dtype=float)
-    if x.shape[0] > n_top:
-        var = x.var(axis=1, ddof=1)
-        keep = np.sort(np.argsort(-var, kind="stable")[:n_top])
-        x = x[keep]
+    values = expr.to_numpy(dtype=float)
+    if values.size <= SMALL_CELLS:
+        x = _complete(expr).to_numpy(dtype=float)
+        if x.shape[0] > n_top:
+            var = x.var(axis=1, ddof=1)
+            keep = np.sort(np.argsort(-var, kind="stable")[:n_top])
+            x = x[keep]
+    else:  # gene variances in blocks of rows: only the top genes are copied
+        rows = _complete_rows(values)
+        if rows.size > n_top:
+            var = np.empty(rows.size)
+            for sl in _row_blocks(rows.size, values.shape[1]):
+                var[sl] = _rows(values, rows, sl).var(axis=1, ddof=1)
+            rows = rows[np.sort(np.argsort(-var, kind="stable")[:n_top])]
+        x = values[rows]
     x = x.T - x.T.mean(axis=0)  # samples x genes, centred per gene
     k = max(0, min(n_components, min(x.shape) - 1 if min(x.shape) > 1 else 0))
     names = [f"PC{i + 1}" for i in range(k)]
@@ -119,34 +153,95 @@ def distribution_summary(expr: pd.DataFrame) -> pd.DataFrame:
 
 
 def correlation(expr: pd.DataFrame) -> pd.DataFrame:
-    """Pearson correlation between samples over the genes measured in every sample."""
-    data = _complete(expr).to_numpy(dtype=float)
-    if data.shape[0] < 2:
-        return pd.DataFrame(np.eye(expr.shape[1]), index=expr.columns, columns=expr.columns)
-    r = np.corrcoef(data, rowvar=False)
-    r = np.atleast_2d(r)
+    """Pearson correlation between samples over the genes measured in every sample.
+
+    Small matrices: `np.corrcoef`. Larger ones (more than `SMALL_CELLS` values) without a
+    copy of the matrix: the cross-products of the sample-centred values are summed over
+    blocks of genes into the samples x samples result (BLAS dsyrk), the only large
+    allocation (8 x samples^2 bytes: 0.8 GB for 10,000 samples); equal to `np.corrcoef`
+    up to rounding (~1e-15).
+    """
+    values = expr.to_numpy(dtype=float)
+    if values.size <= SMALL_CELLS:
+        data = _complete(expr).to_numpy(dtype=float)
+        if data.shape[0] < 2:
+            return pd.DataFrame(np.eye(expr.shape[1]), index=expr.columns, columns=expr.columns)
+        r = np.atleast_2d(np.corrcoef(data, rowvar=False))
+    else:
+        rows = _complete_rows(values)
+        if rows.size < 2:
+            return pd.DataFrame(np.eye(expr.shape[1]), index=expr.columns, columns=expr.columns)
+        r = _correlation_blocked(values, rows)
     return pd.DataFrame(r, index=expr.columns, columns=expr.columns)
+
+
+def _correlation_blocked(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """np.corrcoef(values[rows], rowvar=False) in blocks of genes (see `correlation`)."""
+    from scipy.linalg.blas import dsyrk
+
+    n = values.shape[1]
+    mean = np.zeros(n)
+    for sl in _row_blocks(rows.size, n):
+        mean += _rows(values, rows, sl).sum(axis=0)
+    mean /= rows.size
+    # dsyrk accumulates the upper triangle of a Fortran-ordered matrix in place: c.T is
+    # the C-ordered samples x samples result.
+    c = np.zeros((n, n), order="F")
+    for sl in _row_blocks(rows.size, n):
+        centred = np.asfortranarray(_rows(values, rows, sl) - mean)  # block genes x samples
+        c = dsyrk(1.0, centred, beta=1.0, c=c, trans=1, lower=0, overwrite_c=1)  # += centred.T @ centred
+        del centred
+    r = c.T  # C-ordered; its lower triangle holds the sums
+    d = np.sqrt(np.diag(r).copy())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r /= d[:, None]
+        r /= d[None, :]
+    np.clip(r, -1, 1, out=r)
+    for i in range(n - 1):  # mirror: exactly symmetric
+        r[i, i + 1:] = r[i + 1:, i]
+    return r
 
 
 def sample_order(corr: pd.DataFrame, groups: pd.Series) -> list[str]:
     """Samples by group (resistant, sensitive, others), then by average-linkage clustering
     on 1 - Pearson r within each group (leaf order of scipy's dendrogram)."""
     from scipy.cluster.hierarchy import leaves_list, linkage
-    from scipy.spatial.distance import squareform
 
     groups = groups.reindex(corr.index).fillna("other").astype(str)
     rank = _group_rank(groups)
+    r = corr.to_numpy(dtype=float)
+    labels = groups.to_numpy()
     order: list[str] = []
     for g in sorted(groups.unique(), key=lambda name: (rank[groups == name].iloc[0], name)):
-        members = [s for s in corr.index if groups[s] == g]
+        pos = np.flatnonzero(labels == g)
+        members = [corr.index[i] for i in pos]
         if len(members) > 2:
-            d = 1.0 - corr.loc[members, members].to_numpy(dtype=float)
-            d = np.clip((d + d.T) / 2, 0, None)
-            np.fill_diagonal(d, 0.0)
-            leaves = leaves_list(linkage(squareform(d, checks=False), method="average"))
+            leaves = leaves_list(linkage(_condensed_distance(r, pos), method="average"))
             members = [members[i] for i in leaves]
         order += members
     return order
+
+
+def _condensed_distance(r: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """squareform of the symmetrised distance clip((d + d.T) / 2, 0), d = 1 - r[pos][:, pos],
+    built row by row (no members x members temporaries; the same numbers)."""
+    from scipy.spatial.distance import squareform
+
+    m = pos.size
+    if m * m <= SMALL_CELLS:
+        d = 1.0 - r[np.ix_(pos, pos)]
+        d = np.clip((d + d.T) / 2, 0, None)
+        np.fill_diagonal(d, 0.0)
+        return squareform(d, checks=False)
+    out = np.empty(m * (m - 1) // 2)
+    start = 0
+    for i in range(m - 1):
+        rest = pos[i + 1:]
+        upper = 1.0 - r[pos[i], rest]
+        lower = 1.0 - r[rest, pos[i]]
+        out[start:start + rest.size] = np.clip((upper + lower) / 2, 0, None)
+        start += rest.size
+    return out
 
 
 def display_columns(order: list[str], groups: pd.Series, max_columns: int) -> pd.DataFrame:
@@ -209,21 +304,27 @@ def correlation_display(corr: pd.DataFrame, columns: pd.DataFrame) -> pd.DataFra
 def _ks_to_pooled(expr: pd.DataFrame, grid_size: int = 512) -> pd.Series:
     """Kolmogorov-Smirnov distance of each sample's values to the pooled values, evaluated
     on `grid_size` quantiles of the pooled distribution (arrayQualityMetrics' box plot rule)."""
+    from .prepare import finite_quantiles
+
     values = expr.to_numpy(dtype=float)
-    pooled = values[np.isfinite(values)]
-    if pooled.size == 0:
+    # exact quantiles of the pooled values without pooling them (a copy of the matrix);
+    # the pooled ECDF at the grid is the sum of the samples' counts
+    n_pooled, grid = finite_quantiles(values, np.linspace(0, 1, grid_size), BLOCK_CELLS)
+    if n_pooled == 0:
         return pd.Series(np.nan, index=expr.columns)
-    probs = np.linspace(0, 1, grid_size)
-    grid = np.quantile(pooled, probs)
-    pooled_sorted = np.sort(pooled)
-    f_pool = np.searchsorted(pooled_sorted, grid, side="right") / pooled_sorted.size
+    counts = np.zeros((values.shape[1], grid.size), dtype=np.int64)
+    sizes = np.zeros(values.shape[1], dtype=np.int64)
+    for j in range(values.shape[1]):
+        v = np.sort(values[:, j][np.isfinite(values[:, j])])
+        sizes[j] = v.size
+        counts[j] = np.searchsorted(v, grid, side="right")
+    f_pool = counts.sum(axis=0) / n_pooled
     out = {}
     for j, sample in enumerate(expr.columns):
-        v = np.sort(values[:, j][np.isfinite(values[:, j])])
-        if v.size == 0:
+        if sizes[j] == 0:
             out[sample] = np.nan
             continue
-        f = np.searchsorted(v, grid, side="right") / v.size
+        f = counts[j] / sizes[j]
         out[sample] = float(np.max(np.abs(f - f_pool)))
     return pd.Series(out)
 
@@ -250,10 +351,14 @@ def flag_outliers(expr: pd.DataFrame, groups: pd.Series, corr: pd.DataFrame | No
     outlier, reason`. Flagged samples are reported, not removed.
     """
     corr = correlation(expr) if corr is None else corr
-    r = corr.to_numpy(dtype=float).copy()
-    n = r.shape[0]
-    np.fill_diagonal(r, np.nan)
-    mean_r = np.nanmean(r, axis=1) if n > 1 else np.full(n, np.nan)
+    full = corr.to_numpy(dtype=float)
+    n = full.shape[0]
+    mean_r = np.full(n, np.nan)
+    if n > 1:  # row blocks of a copy with NaN on the diagonal (the same numbers as one copy)
+        for sl in _row_blocks(n, n):
+            r = np.array(full[sl], order="C")
+            r[np.arange(r.shape[0]), np.arange(sl.start, sl.stop)] = np.nan
+            mean_r[sl] = np.nanmean(r, axis=1)
     distance = 1.0 - mean_r
     ks = _ks_to_pooled(expr).reindex(corr.index).to_numpy(dtype=float)
     d_fence = _upper_fence(distance, coef, min_iqr_correlation)
@@ -426,7 +531,8 @@ def qc_tables(expr: pd.DataFrame, groups: pd.Series, de: pd.DataFrame, sets: lis
         "gene_values": gene_values(expr, groups, single),
         "gsea_running": running_sums(de, gsea_sets),
     }
-    log.info("PCA on %d genes: variance explained %s", min(int(p["pca_top_genes"]), len(_complete(expr))),
+    n_complete = _complete_rows(expr.to_numpy(dtype=float)).size
+    log.info("PCA on %d genes: variance explained %s", min(int(p["pca_top_genes"]), n_complete),
              ", ".join(f"{c} {v:.1%}" for c, v in zip(variance["component"], variance["variance_explained"])))
     log.info("heatmap columns: %d for %d samples", len(columns), expr.shape[1])
     flagged = outliers.loc[outliers["outlier"], "sample"].tolist()
