@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import scoring
+from . import resources, scoring
 from .genesets import GeneSet
 from .scoring import METHODS, score_gene_sets
 
@@ -240,9 +240,11 @@ def score_mem_mb(n_chunks: int):
     from pathlib import Path
 
     def mem_mb(wildcards, input, attempt) -> int:
-        files = [input.adata] if n_chunks == 1 else list(input.chunks)
-        size = sum(Path(f).stat().st_size for f in files) / 1e6
-        return int((1000 + 12 * size) * attempt)
+        if n_chunks == 1:
+            return resources.mem_mb([input.adata], attempt)
+        # the chunk tables are text read whole: count them like gzipped text
+        size = sum(Path(f).stat().st_size for f in input.chunks) / 1e6
+        return int((resources.BASE_MB + resources.GZIP_FACTOR * size) * attempt)
 
     return mem_mb
 

@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from igf1r_resistance.config import dataset_type, validate_config  # noqa: E402
 from igf1r_resistance.errors import ConfigError  # noqa: E402
+from igf1r_resistance import resources  # noqa: E402
 
 try:
     config = validate_config(
@@ -67,13 +68,9 @@ def prepare_inputs(wildcards):
 
 
 def prepare_mem_mb(wildcards, input, attempt):
-    """Memory of prepare: grows with the size of the data files."""
-    size = sum(
-        Path(f).stat().st_size
-        for k, f in input.items()
-        if k != "hgnc" and Path(f).exists()
-    )
-    return int((1000 + 12 * size / 1e6) * attempt)
+    """Memory of prepare: grows with the size of the data files (gzipped text 12x, else 3x)."""
+    files = [f for k, f in input.items() if k != "hgnc" and Path(f).exists()]
+    return resources.mem_mb(files, attempt)
 
 
 def gene_set_files():
@@ -114,14 +111,16 @@ def all_outputs():
     ]
 
 
-def input_mb(*names):
-    """Resource function: memory grows with the size of the named inputs."""
+def input_mb(*names, floor_mb=0, correlation=False):
+    """Resource function: memory grows with the size of the named inputs
+    (igf1r_resistance.resources.mem_mb), plus the samples x samples correlation matrix
+    of the `adata` input when `correlation` is set (QC)."""
 
     def mem_mb(wildcards, input, attempt):
         files = []
         for n in names:
             files += [input[n]] if isinstance(input[n], str) else list(input[n])
-        size = sum(Path(f).stat().st_size for f in files) / 1e6
-        return int((1000 + 12 * size) * attempt)
+        extra = resources.correlation_mb(input["adata"]) if correlation else 0.0
+        return resources.mem_mb(files, attempt, extra_mb=extra, floor_mb=floor_mb)
 
     return mem_mb

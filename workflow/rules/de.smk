@@ -37,7 +37,7 @@ rule gsea:
         "../../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=input_mb("adata", "de"),
+        mem_mb=input_mb("adata", "de", floor_mb=2000),
         runtime=30,
     params:
         gsea=config["gsea"],

@@ -51,7 +51,7 @@ rule qc:
         "../../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=input_mb("adata", "de"),
+        mem_mb=input_mb("adata", "de", correlation=True),
         runtime=20,
     params:
         qc=QC_SETTINGS,
