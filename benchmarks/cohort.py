@@ -1,6 +1,6 @@
 """Cohort-scale run of the whole workflow: a seeded local matrix data set, end to end.
 
-    .venv/bin/python benchmarks/cohort.py --samples 10000 --genes 20000 [--chunks 2]
+    .venv/bin/python benchmarks/cohort.py --samples 10000 --genes 20000 [--chunks 2] [--permutation-chunks 2]
         [--methods singscore ssgsea zscore plage score_genes] [--out benchmarks/out/cohort_10000]
 
 1. generates (seeded, under benchmarks/out/, git-ignored, never committed) a `type: matrix`
@@ -84,7 +84,8 @@ def generate(out: Path, n_samples: int, n_genes: int, shift: float, seed: int) -
     return path, data / "samples.tsv"
 
 
-def write_config(work: Path, matrix: Path, samples: Path, methods: list[str], chunks: int) -> Path:
+def write_config(work: Path, matrix: Path, samples: Path, methods: list[str], chunks: int,
+                 permutation_chunks: int = 1) -> Path:
     primary = "singscore" if "singscore" in methods else methods[0]
     config = {
         "geo": {"offline": True, "local_mirrors": []},
@@ -94,6 +95,7 @@ def write_config(work: Path, matrix: Path, samples: Path, methods: list[str], ch
             "note": "Synthetic: IGF1R_AXIS and ABC_CORE shifted up in resistant samples.",
         }},
         "scoring": {"methods": methods, "primary": primary, "seed": 0, "chunks": chunks},
+        "hypotheses": {"permutation_chunks": permutation_chunks},
     }
     path = work / "cohort.yaml"
     path.write_text(
@@ -179,6 +181,7 @@ def main() -> None:
     ap.add_argument("--shift", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--chunks", type=int, default=1, help="scoring.chunks")
+    ap.add_argument("--permutation-chunks", type=int, default=1, help="hypotheses.permutation_chunks")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--methods", nargs="+", default=["singscore", "ssgsea", "zscore", "plage", "score_genes"])
     ap.add_argument("--out", type=Path, default=None, help="default benchmarks/out/cohort_{samples}")
@@ -199,7 +202,7 @@ def main() -> None:
     if work.exists():
         shutil.rmtree(work)
     copy_workflow(work)
-    configfile = write_config(work, matrix, samples, args.methods, args.chunks)
+    configfile = write_config(work, matrix, samples, args.methods, args.chunks, args.permutation_chunks)
     # --configfile updates the config.yaml of the Snakefile: replace the demo config so the
     # demo data sets are not merged in.
     shutil.copy2(configfile, work / "config.yaml")
@@ -221,7 +224,7 @@ def main() -> None:
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_log)
     rules = rule_table(work, sampler.job_peaks) if (work / "results/benchmarks").exists() else pd.DataFrame()
     summary = {
-        "returncode": rc, "samples": args.samples, "genes": args.genes, "chunks": args.chunks,
+        "returncode": rc, "samples": args.samples, "genes": args.genes, "chunks": args.chunks, "permutation_chunks": args.permutation_chunks,
         "methods": args.methods, "generate_s": round(t_gen, 1), "wall_s": round(wall, 1),
         "peak_tree_rss_mb": round(sampler.peak / 2**20, 1),
         "time_v_max_rss_mb": round(int(m.group(1)) / 1024, 1) if m else None,
@@ -231,7 +234,7 @@ def main() -> None:
         "rules": rules.to_dict(orient="records"),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    lines = [f"# cohort run: {args.samples} samples x {args.genes} genes, chunks {args.chunks}", "",
+    lines = [f"# cohort run: {args.samples} samples x {args.genes} genes, chunks {args.chunks}, permutation chunks {args.permutation_chunks}", "",
              f"machine: {machine_line()}", f"command: `{summary['command']}`", f"return code: {rc}",
              f"end to end: {wall:.0f} s; peak RSS of the process tree {summary['peak_tree_rss_mb']:.0f} MB "
              f"(time -v max RSS of one process {summary['time_v_max_rss_mb']} MB); data generation {t_gen:.0f} s",
