@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -65,3 +66,23 @@ def test_bug_keeps_its_traceback_in_the_log(tmp_path: Path):
     with pytest.raises(KeyError):
         run_step(_fake_snakemake(tmp_path), step)
     assert "Traceback" in (tmp_path / "step.log").read_text()
+
+
+def test_numba_threads_follow_the_rule_threads(tmp_path: Path, monkeypatch):
+    """A 1-thread rule's GSVA kernel must not use every core beside other jobs."""
+    import numba
+
+    monkeypatch.setenv("NUMBA_NUM_THREADS", str(numba.config.NUMBA_NUM_THREADS))
+    seen = {}
+
+    def step(smk, log):
+        seen["env"] = os.environ["NUMBA_NUM_THREADS"]
+        seen["numba"] = numba.get_num_threads()
+
+    smk = _fake_snakemake(tmp_path)
+    smk.threads = 1
+    try:
+        run_step(smk, step)
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert seen == {"env": "1", "numba": 1}

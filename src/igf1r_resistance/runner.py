@@ -7,6 +7,7 @@ stderr, not a Python traceback; any other exception keeps its traceback (a bug).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ def run_step(snakemake, step: Callable[[object, logging.Logger], None]) -> None:
         handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
         handler.setFormatter(fmt)
         logger.addHandler(handler)
+    _limit_threads(int(getattr(snakemake, "threads", 1) or 1))
     wildcards = dict(snakemake.wildcards.items()) if hasattr(snakemake.wildcards, "items") else {}
     logger.info("rule %s started %s", snakemake.rule, wildcards)
     start = time.perf_counter()
@@ -38,3 +40,16 @@ def run_step(snakemake, step: Callable[[object, logging.Logger], None]) -> None:
         logger.exception("unexpected error (a bug: please report it with this log)")
         raise
     logger.info("rule %s finished in %.1f s", snakemake.rule, time.perf_counter() - start)
+
+
+def _limit_threads(threads: int) -> None:
+    """Keep numba's parallel kernels (GSVA) within the rule's `threads`.
+
+    numba starts one thread per core by default, so two jobs that Snakemake runs side by
+    side would each use every core. Read when numba is first imported; set afterwards too.
+    """
+    os.environ["NUMBA_NUM_THREADS"] = str(max(1, threads))
+    if "numba" in sys.modules:
+        import numba
+
+        numba.set_num_threads(min(max(1, threads), numba.config.NUMBA_NUM_THREADS))

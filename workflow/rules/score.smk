@@ -25,7 +25,7 @@ rule score_chunk:
         k=r"\d+",
     conda:
         "../../envs/pipeline.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=input_mb("adata"),
         runtime=30,
@@ -49,7 +49,7 @@ rule score:
         "results/benchmarks/score/{ds}.tsv"
     conda:
         "../../envs/pipeline.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=score_mem_mb(SCORING_CHUNKS),
         runtime=30,
