@@ -85,7 +85,7 @@ def generate(out: Path, n_samples: int, n_genes: int, shift: float, seed: int) -
 
 
 def write_config(work: Path, matrix: Path, samples: Path, methods: list[str], chunks: int,
-                 permutation_chunks: int = 1) -> Path:
+                 permutation_chunks: int = 1, gsva_approx: bool = False) -> Path:
     primary = "singscore" if "singscore" in methods else methods[0]
     config = {
         "geo": {"offline": True, "local_mirrors": []},
@@ -94,7 +94,8 @@ def write_config(work: Path, matrix: Path, samples: Path, methods: list[str], ch
             "drug": "synthetic", "model": "synthetic cohort (benchmarks/cohort.py)",
             "note": "Synthetic: IGF1R_AXIS and ABC_CORE shifted up in resistant samples.",
         }},
-        "scoring": {"methods": methods, "primary": primary, "seed": 0, "chunks": chunks},
+        "scoring": {"methods": methods, "primary": primary, "seed": 0, "chunks": chunks,
+                    "gsva_approx": gsva_approx},
         "hypotheses": {"permutation_chunks": permutation_chunks},
     }
     path = work / "cohort.yaml"
@@ -182,6 +183,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--chunks", type=int, default=1, help="scoring.chunks")
     ap.add_argument("--permutation-chunks", type=int, default=1, help="hypotheses.permutation_chunks")
+    ap.add_argument("--gsva-approx", action="store_true",
+                    help="scoring.gsva_approx: true (add gsva to --methods to score it)")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--methods", nargs="+", default=["singscore", "ssgsea", "zscore", "plage", "score_genes"])
     ap.add_argument("--out", type=Path, default=None, help="default benchmarks/out/cohort_{samples}")
@@ -202,7 +205,8 @@ def main() -> None:
     if work.exists():
         shutil.rmtree(work)
     copy_workflow(work)
-    configfile = write_config(work, matrix, samples, args.methods, args.chunks, args.permutation_chunks)
+    configfile = write_config(work, matrix, samples, args.methods, args.chunks, args.permutation_chunks,
+                              args.gsva_approx)
     # --configfile updates the config.yaml of the Snakefile: replace the demo config so the
     # demo data sets are not merged in.
     shutil.copy2(configfile, work / "config.yaml")
@@ -225,6 +229,7 @@ def main() -> None:
     rules = rule_table(work, sampler.job_peaks) if (work / "results/benchmarks").exists() else pd.DataFrame()
     summary = {
         "returncode": rc, "samples": args.samples, "genes": args.genes, "chunks": args.chunks, "permutation_chunks": args.permutation_chunks,
+        "gsva_approx": args.gsva_approx,
         "methods": args.methods, "generate_s": round(t_gen, 1), "wall_s": round(wall, 1),
         "peak_tree_rss_mb": round(sampler.peak / 2**20, 1),
         "time_v_max_rss_mb": round(int(m.group(1)) / 1024, 1) if m else None,
@@ -234,7 +239,8 @@ def main() -> None:
         "rules": rules.to_dict(orient="records"),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    lines = [f"# cohort run: {args.samples} samples x {args.genes} genes, chunks {args.chunks}, permutation chunks {args.permutation_chunks}", "",
+    lines = [f"# cohort run: {args.samples} samples x {args.genes} genes, chunks {args.chunks}, permutation chunks {args.permutation_chunks}, "
+             f"methods {' '.join(args.methods)}{' (gsva_approx)' if args.gsva_approx else ''}", "",
              f"machine: {machine_line()}", f"command: `{summary['command']}`", f"return code: {rc}",
              f"end to end: {wall:.0f} s; peak RSS of the process tree {summary['peak_tree_rss_mb']:.0f} MB "
              f"(time -v max RSS of one process {summary['time_v_max_rss_mb']} MB); data generation {t_gen:.0f} s",
