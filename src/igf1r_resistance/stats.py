@@ -584,6 +584,18 @@ def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return rho, min(2 * p, 1.0)
 
 
+def spearman_z_variance(rho: float, n: int) -> float:
+    """Variance of Fisher's z of a Spearman correlation (Bonett & Wright 2000, Psychometrika
+    65:23-28): (1 + rho^2 / 2) / (n - 3). Pearson's 1/(n - 3) understates it for Spearman's rho.
+
+    The one home of this variance: Spearman confidence intervals (hypotheses) and the pooling
+    of correlations (meta-analysis) both use it. NaN when n <= 3 or rho is not finite.
+    """
+    if n <= 3 or not math.isfinite(rho):
+        return math.nan
+    return (1.0 + rho * rho / 2.0) / (n - 3)
+
+
 # -------------------------------------------------------------------- meta-analysis
 
 
