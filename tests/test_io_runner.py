@@ -86,3 +86,17 @@ def test_numba_threads_follow_the_rule_threads(tmp_path: Path, monkeypatch):
     finally:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     assert seen == {"env": "1", "numba": 1}
+
+
+def test_library_module_log_lines_reach_the_rule_log(tmp_path: Path):
+    """A line logged by a library module (not the step's own logger) lands in the rule's log."""
+    import logging
+
+    def step(smk, log):
+        logging.getLogger("igf1r_resistance.scoring").info("scoring: a library line")
+        log.info("a step line")
+
+    run_step(_fake_snakemake(tmp_path), step)
+    text = (tmp_path / "step.log").read_text()
+    assert "[igf1r_resistance.scoring] scoring: a library line" in text
+    assert "a step line" in text and "rule prepare finished" in text

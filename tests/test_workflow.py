@@ -67,6 +67,12 @@ def test_demo_h5ad_records_decisions(demo_run: Path):
     assert bool(b.uns["log2"]["transformed"]) is False  # already log2 RMA
 
 
+def test_rule_logs_carry_library_lines(demo_run: Path):
+    """The scoring module's own log lines (not only the step's) reach logs/score/{ds}.log."""
+    logs = "".join(p.read_text() for p in sorted((demo_run / "logs/score").glob("*.log")))
+    assert "[igf1r_resistance.scoring] scoring:" in logs
+
+
 def test_second_run_reruns_nothing(demo_run: Path):
     result = snakemake(demo_run, "--cores", "2", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr

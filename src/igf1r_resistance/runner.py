@@ -18,14 +18,17 @@ from .errors import PipelineError
 def run_step(snakemake, step: Callable[[object, logging.Logger], None]) -> None:
     """Call `step(snakemake, logger)` with the rule's log file as the logger's target."""
     log_path = snakemake.log[0] if len(snakemake.log) else None
-    logger = logging.getLogger(f"igf1r_resistance.{snakemake.rule}")
-    logger.setLevel(logging.INFO)
-    logger.handlers.clear()
+    # The handler sits on the package logger, so the library's module loggers
+    # (igf1r_resistance.scoring, .qc, ...) reach the rule's log as well as the step's own.
+    package = logging.getLogger("igf1r_resistance")
+    package.setLevel(logging.INFO)
+    package.handlers.clear()
     fmt = logging.Formatter("%(asctime)s %(levelname)s [%(name)s] %(message)s")
     if log_path:
         handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
         handler.setFormatter(fmt)
-        logger.addHandler(handler)
+        package.addHandler(handler)
+    logger = logging.getLogger(f"igf1r_resistance.rule.{snakemake.rule}")
     _limit_threads(int(getattr(snakemake, "threads", 1) or 1))
     wildcards = dict(snakemake.wildcards.items()) if hasattr(snakemake.wildcards, "items") else {}
     logger.info("rule %s started %s", snakemake.rule, wildcards)
