@@ -56,3 +56,13 @@ def test_errors_name_the_key(config, edit, message):
     with pytest.raises(ConfigError) as err:
         validate_config(config, SCHEMA)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("key, shown", [(2024, "2024"), (None, "None"), (True, "True")])
+def test_dataset_id_read_by_yaml_as_non_text_is_named(config, key, shown):
+    """`2024:`, `null:` or `yes:` as a data-set id: say so and say to quote it, no traceback."""
+    config["datasets"] = {key: {"type": "matrix", "matrix": "x.tsv", "samples": "s.tsv"}}
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, SCHEMA)
+    text = str(err.value)
+    assert f"data-set id {shown}" in text and "quote it" in text

@@ -81,6 +81,15 @@ def validate_config(config: dict, schema_path: str | Path, config_name: str = "c
     with open(schema_path, encoding="utf-8") as fh:
         schema = yaml.safe_load(fh)
     config = copy.deepcopy(config)
+    unquoted = [name for name in (config.get("datasets") or {}) if not isinstance(name, str)]
+    if unquoted:
+        # YAML reads `2024:`, `null:`, `yes:` as a number, None or a boolean, not as a name
+        lines = [
+            f"  {config_name}, datasets: data-set id {name!r} was read by YAML as "
+            f"{type(name).__name__}, not text; quote it (e.g. \"{name}\":)"
+            for name in unquoted
+        ]
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines))
     for name, settings in (config.get("datasets") or {}).items():
         if isinstance(settings, dict) and "type" not in settings and GEO_ID.match(str(name)):
             settings["type"] = "geo"  # GEO accessions default to a series-matrix data set
