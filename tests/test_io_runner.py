@@ -47,6 +47,21 @@ def _fake_snakemake(tmp_path: Path):
                            wildcards=SimpleNamespace(items=lambda: [("ds", "GSE1")]))
 
 
+def test_a_killed_writes_temporary_is_removed_by_the_next_write(tmp_path: Path):
+    # a SIGKILL during a write leaves mkstemp's file; the job's next write removes it,
+    # and only it: other outputs' temporaries and look-alike names stay
+    out = tmp_path / "de.tsv"
+    stale = tmp_path / ".de.tsv.ab_cd123.tmp"
+    others = [tmp_path / ".de.tsv2.abcd1234.tmp", tmp_path / ".de.tsv.x.abcd1234.tmp",
+              tmp_path / ".de.tsv.abcd1234.part", tmp_path / ".gsea.tsv.abcd1234.tmp"]
+    for p in [stale, *others]:
+        p.write_text("half")
+    write_tsv(pd.DataFrame({"a": [1]}), out)
+    assert out.read_text() == "a\n1\n"
+    assert not stale.exists()
+    assert all(p.exists() for p in others)
+
+
 def test_user_error_is_one_line_not_a_traceback(tmp_path: Path, capsys):
     def step(smk, log):
         raise GroupingError("data set GSE1: groups.resistant ('x') matches 0 sample(s)")

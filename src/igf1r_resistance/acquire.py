@@ -96,6 +96,33 @@ def fetch_suppl(dataset: str, settings: dict, geo_config: dict, dest: str | Path
     return source
 
 
+def mirrored_sources(dataset: str, kind: str, settings: dict, geo_config: dict) -> list[Path]:
+    """The local-mirror copies (`geo.local_mirrors`) of the data files the fetch rules would
+    bring for `dataset`, found without fetching anything: the series matrix (type geo), the
+    counts (geo_rnaseq) or the supplementary file (single_cell with `suppl_file`).
+
+    Lets a resource function estimate a data set's size before its fetch ran (dry run,
+    ``--dag``, DAG building of a fresh clone). Returns [] when no mirror holds them (the data
+    will be downloaded: the estimate is then refined once the files are there).
+    """
+    from .rnaseq import COUNTS_FILE
+
+    if kind == "geo":
+        relative = geo.series_matrix_candidates(dataset, settings.get("platform"))
+    elif kind == "geo_rnaseq":
+        name = settings.get("counts_file") or COUNTS_FILE.format(acc=dataset)
+        relative = [geo.rnaseq_counts_path(dataset, name)]
+    elif settings.get("suppl_file"):
+        relative = [geo.suppl_path(dataset, settings["suppl_file"])]
+    else:
+        return []
+    for rel in relative:
+        for mirror in geo_config.get("local_mirrors", []):
+            if (Path(mirror) / rel).is_file():
+                return [Path(mirror) / rel]
+    return []
+
+
 def series_platforms(series_matrix: str | Path) -> list[str]:
     """Platforms named by the `!Series_platform_id` / `!Sample_platform_id` lines."""
     platforms: list[str] = []

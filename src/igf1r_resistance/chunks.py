@@ -235,15 +235,22 @@ def score_inputs(n_chunks: int, gene_set_files: list[str]):
     return inputs
 
 
-def score_mem_mb(n_chunks: int):
-    """Resource function of rule score: grows with the expression or the chunk tables."""
+def score_mem_mb(n_chunks: int, stand_ins=lambda wildcards: []):
+    """Resource function of rule score: grows with the expression or the chunk tables.
+
+    ``stand_ins(wildcards)``: the data set's source files, whose request stands in while
+    the inputs are not written yet (DAG time; see igf1r_resistance.resources).
+    """
     from pathlib import Path
 
     def mem_mb(wildcards, input, attempt) -> int:
         if n_chunks == 1:
-            return resources.mem_mb([input.adata], attempt)
+            return resources.mem_mb([input.adata], attempt, stand_ins=stand_ins(wildcards))
+        chunks = [Path(f) for f in input.chunks]
+        if not all(f.exists() for f in chunks):
+            return resources.mem_mb(chunks, attempt, stand_ins=stand_ins(wildcards))
         # the chunk tables are text read whole: count them like gzipped text
-        size = sum(Path(f).stat().st_size for f in input.chunks) / 1e6
+        size = sum(f.stat().st_size for f in chunks) / 1e6
         return int((resources.BASE_MB + resources.GZIP_FACTOR * size) * attempt)
 
     return mem_mb

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,11 +11,35 @@ from pathlib import Path
 import pandas as pd
 
 
+def remove_stale_temporaries(path: str | Path, suffix: str = ".tmp") -> list[Path]:
+    """Delete temporary files of earlier writes of `path` that never finished.
+
+    A write killed outright (SIGKILL, power cut) cannot run its clean-up, so its temporary
+    ``.<name>.<8 random chars><suffix>`` (tempfile.mkstemp's pattern, as made by
+    :func:`atomic_path`) stays beside `path`. Only one job writes a given output (Snakemake
+    runs one job per output file), so when that job writes `path` again any such file is a
+    leftover of an interrupted attempt, not a write in progress.
+
+    Returns the files removed.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}{re.escape(suffix)}")
+    stale = [p for p in path.parent.glob(f".{path.name}.*{suffix}") if pattern.fullmatch(p.name)]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
+
+
 @contextmanager
 def atomic_path(path: str | Path):
-    """Yield a temporary path beside `path`; rename it to `path` only on success."""
+    """Yield a temporary path beside `path`; rename it to `path` only on success.
+
+    Temporary files left beside `path` by an earlier, killed write are removed first
+    (:func:`remove_stale_temporaries`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

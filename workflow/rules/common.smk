@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from igf1r_resistance.config import dataset_type, validate_config  # noqa: E402
 from igf1r_resistance.errors import ConfigError  # noqa: E402
 from igf1r_resistance import resources  # noqa: E402
+from igf1r_resistance.acquire import mirrored_sources  # noqa: E402
 
 try:
     config = validate_config(
@@ -67,10 +68,22 @@ def prepare_inputs(wildcards):
     return inputs
 
 
+def source_files(wildcards):
+    """The data set's source files that exist now: prepare's data inputs, or, before the
+    fetch ran (fresh clone, dry run), their copies in the local GEO mirrors. Memory
+    estimates of jobs whose inputs are not written yet stand on these."""
+    settings = config["datasets"][wildcards.ds]
+    data = [f for k, f in prepare_inputs(wildcards).items() if k != "hgnc"]
+    present = [f for f in data if Path(f).exists()]
+    if present:
+        return present
+    kind = dataset_type(wildcards.ds, settings)
+    return mirrored_sources(wildcards.ds, kind, settings, config["geo"])
+
+
 def prepare_mem_mb(wildcards, input, attempt):
     """Memory of prepare: grows with the size of the data files (gzipped text 12x, else 3x)."""
-    files = [f for k, f in input.items() if k != "hgnc" and Path(f).exists()]
-    return resources.mem_mb(files, attempt)
+    return resources.mem_mb(source_files(wildcards), attempt)
 
 
 def gene_set_files():
@@ -121,6 +134,10 @@ def input_mb(*names, floor_mb=0, correlation=False):
         for n in names:
             files += [input[n]] if isinstance(input[n], str) else list(input[n])
         extra = resources.correlation_mb(input["adata"]) if correlation else 0.0
-        return resources.mem_mb(files, attempt, extra_mb=extra, floor_mb=floor_mb)
+        # inputs not written yet (DAG time): estimated from the data set's sources
+        stand_ins = source_files(wildcards) if "ds" in wildcards.keys() else []
+        return resources.mem_mb(
+            files, attempt, extra_mb=extra, floor_mb=floor_mb, stand_ins=stand_ins
+        )
 
     return mem_mb

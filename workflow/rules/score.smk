@@ -51,7 +51,7 @@ rule score:
         "../../envs/pipeline.yaml"
     threads: 2
     resources:
-        mem_mb=score_mem_mb(SCORING_CHUNKS),
+        mem_mb=score_mem_mb(SCORING_CHUNKS, source_files),
         runtime=30,
     params:
         scoring=config["scoring"],
