@@ -237,7 +237,7 @@ def meta_analyse(hypotheses: pd.DataFrame, models: dict[str, dict] | None = None
     out["verdict"] = out["verdict"].astype(object)
     out["fdr_family"] = out["stratum"].map(
         lambda s: f"{s} (headline)" if s == headline else f"{s} (secondary)").astype(object)
-    for stratum, idx in out.groupby("stratum").groups.items():
+    for idx in out.groupby("stratum").groups.values():
         block = out.loc[idx]
         pooled = block.index[block["p_value"].notna()]
         if len(pooled):
