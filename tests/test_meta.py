@@ -156,3 +156,22 @@ def test_model_metadata_reads_the_config():
                           "replicate_column": None}
     assert md["sc"]["data_type"] == "single_cell" and md["sc"]["replicate_column"] == "mouse"
     assert md["GSE2"]["model_type"] == "chemotherapy resistance"
+
+
+def test_report_draws_one_forest_per_stratum_with_the_prediction_interval():
+    """The report's meta section renders the new meta.tsv: unique anchors, stratum models only, PI line."""
+    from types import SimpleNamespace
+
+    from igf1r_resistance import report
+
+    table = rows("h1", [1.0, 1.4, 0.2, -0.3, 0.9], [0.3, 0.3, 0.4, 0.4, 0.5], datasets=["E1", "C1", "E2", "C2", "C3"])
+    table["g_ci_low"], table["g_ci_high"] = table["hedges_g"] - 1, table["hedges_g"] + 1
+    models = {**chemo("C1", "C2", "C3"), "E1": {"model_type": "endocrine resistance"},
+              "E2": {"model_type": "endocrine resistance"}}
+    meta = meta_analyse(table, models)
+    datasets = ["C1", "C2", "C3", "E1", "E2"]
+    html = report.section_meta(datasets, SimpleNamespace(meta=meta, hypotheses=table), {"h1": {"test": "group"}})
+    assert "id='meta-h1'" in html and "id='meta-h1-endocrine_resistance'" in html
+    assert html.count("<title>95% prediction interval") == 2 and "95% PI" in html
+    chemo_part = html.split("id='meta-h1-endocrine_resistance'")[0]
+    assert ">C1<" in chemo_part and ">E1<" not in chemo_part
