@@ -260,7 +260,7 @@ def _q_profile_ci(y: np.ndarray, v: np.ndarray, tau2: float, level: float = 0.05
 
 
 def rma(effects: np.ndarray, variances: np.ndarray, *, method: str = "REML", test: str = "knha",
-        level: float = 0.95) -> RmaResult:
+        level: float = 0.95, heterogeneity_ci: bool = True) -> RmaResult:
     """Random-effects meta-analysis, equal to metafor ``rma(yi, vi, method=, test=)`` with
     ``predict()`` and ``confint()`` (to 1e-6 on tests/data/reference/meta_rma_*.tsv).
 
@@ -272,6 +272,8 @@ def rma(effects: np.ndarray, variances: np.ndarray, *, method: str = "REML", tes
         test: "knha" (Hartung-Knapp-Sidik-Jonkman: t on k - 1 df, s2w not truncated) or "z"
             (Wald, normal quantile).
         level: confidence level of the CI, PI and the tau^2 / I^2 CI.
+        heterogeneity_ci: compute the Q-profile CI of tau^2 and I^2 (False: NaN, for
+            simulations that need only the pooled estimate).
 
     Returns:
         :class:`RmaResult`. I^2 = 100 tau^2 / (tau^2 + (k - 1)/tr P) with P from the weights
@@ -337,7 +339,7 @@ def rma(effects: np.ndarray, variances: np.ndarray, *, method: str = "REML", tes
     else:
         p_value = float(2 * sps.norm.sf(abs(stat)))
     pi_half = crit * math.sqrt(vb + tau2)
-    tau2_lb, tau2_ub = _q_profile_ci(y, v, tau2, alpha)
+    tau2_lb, tau2_ub = _q_profile_ci(y, v, tau2, alpha) if heterogeneity_ci else (math.nan, math.nan)
     weights = np.full(y_all.size, np.nan)
     weights[ok] = 100 * w / sw
     return RmaResult(
