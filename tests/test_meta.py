@@ -175,3 +175,9 @@ def test_report_draws_one_forest_per_stratum_with_the_prediction_interval():
     assert html.count("<title>95% prediction interval") == 2 and "95% PI" in html
     chemo_part = html.split("id='meta-h1-endocrine_resistance'")[0]
     assert ">C1<" in chemo_part and ">E1<" not in chemo_part
+
+
+def test_a_tau2_that_cannot_be_estimated_is_not_testable_with_a_note():
+    table = rows("h1", [-60.0, 60.0, 0.0], [0.4, 0.4, 0.4])  # Q(tau^2 = 100) > k - 1: Paule-Mandel has no root
+    row = meta_analyse(table, chemo("D0", "D1", "D2"), settings={"tau2_method": "PM"}).iloc[0]
+    assert row["verdict"] == "not_testable" and "Paule-Mandel" in row["note"] and np.isnan(row["estimate"])

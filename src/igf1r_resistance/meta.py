@@ -179,7 +179,11 @@ def _pool(hid: str, stratum: str, sub: pd.DataFrame, settings: dict) -> dict:
     if k < settings["min_models"]:
         notes.insert(0, f"{k} model(s) testable in this stratum, at least {settings['min_models']} needed")
         return {**row, "note": "; ".join(notes)}
-    fit = meta_stats.rma(y, v, method=settings["tau2_method"], test=settings["test"])
+    try:
+        fit = meta_stats.rma(y, v, method=settings["tau2_method"], test=settings["test"])
+    except ArithmeticError as exc:  # the tau^2 estimator did not converge (metafor stops too)
+        notes.insert(0, f"not pooled: {exc}")
+        return {**row, "note": "; ".join(notes)}
     row.update(tau2=fit.tau2, i2=fit.i2, i2_ci_low=fit.i2_ci_low, i2_ci_high=fit.i2_ci_high,
                tau2_ci_low=fit.tau2_ci_low, tau2_ci_high=fit.tau2_ci_high, q=fit.q, q_p=fit.q_p,
                weights=";".join(f"{w:.2f}" for w in fit.weights), verdict="inconclusive")
