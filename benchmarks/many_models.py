@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/many_models.py [--datasets 50] [--genes 20000] [--cores 2] [--seed 0]
         [--out DIR]   (default: a new temporary folder; printed)
+    .venv/bin/python benchmarks/many_models.py --partial DIR   (summarise a run stopped early)
 
 1. generates (seeded) `--datasets` `type: matrix` data sets in a temporary folder, each with
    6-20 samples (half resistant, at least 3 per group) over `--genes` real HGNC symbols
@@ -90,14 +91,54 @@ def import_seconds(python: Path) -> float:
     return float(np.median(times))
 
 
+def job_costs(work: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per finished job and per rule: wall (benchmark file), step (log) and start-up + imports."""
+    jobs = rule_table(work) if (work / "results/benchmarks").exists() else pd.DataFrame(columns=["job", "wall_s"])
+    jobs = jobs.merge(step_times(work), on="job", how="left")
+    jobs["rule"] = jobs["job"].str.split("/").str[0]
+    jobs["startup_s"] = jobs["wall_s"] - jobs["step_s"]
+    per_rule = jobs.groupby("rule").agg(jobs=("job", "size"), wall_s=("wall_s", "sum"), step_s=("step_s", "sum"),
+                                        startup_s=("startup_s", "sum")).reset_index()
+    per_rule["mean_wall_s"] = per_rule["wall_s"] / per_rule["jobs"]
+    return jobs, per_rule.sort_values("wall_s", ascending=False)
+
+
+def summarise_partial(out: Path, n_datasets: int, cores: int) -> None:
+    """Summarise an unfinished run (stopped before the end): per-rule means of the finished jobs
+    and the end-to-end time they imply for `n_datasets` (sum over rules of per-data-set mean wall x
+    data sets / cores; meta and report once)."""
+    jobs, per_rule = job_costs(out / "work")
+    once = {"meta", "report"}
+    per_dataset = float(per_rule.loc[~per_rule["rule"].isin(once), "mean_wall_s"].sum())
+    implied = per_dataset * n_datasets / cores + float(per_rule.loc[per_rule["rule"].isin(once), "mean_wall_s"].sum())
+    share = float(jobs["startup_s"].sum() / jobs["wall_s"].sum()) if len(jobs) else float("nan")
+    lines = [f"# many models, partial run in {out}: {len(jobs)} jobs finished", "",
+             f"machine: {machine_line()}; load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}",
+             f"per data set (one job of each per-data-set rule): {per_dataset:.0f} s of job wall time, "
+             f"start-up + imports {100 * share:.0f}% of job wall time; implied end to end for {n_datasets} "
+             f"data sets on {cores} cores: {implied / 60:.0f} min", "",
+             "| rule | jobs finished | mean wall s | mean compute s | mean start-up + imports s |",
+             "|---|---:|---:|---:|---:|"]
+    for _, r in per_rule.iterrows():
+        lines.append(f"| {r['rule']} | {r['jobs']} | {r['mean_wall_s']:.1f} | {r['step_s'] / r['jobs']:.1f} | "
+                     f"{r['startup_s'] / r['jobs']:.1f} |")
+    (out / "partial.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--partial", type=Path, default=None,
+                    help="only summarise the (possibly unfinished) run in this output folder")
     ap.add_argument("--datasets", type=int, default=50)
     ap.add_argument("--genes", type=int, default=20000)
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
+    if args.partial:
+        summarise_partial(args.partial.resolve(), args.datasets, args.cores)
+        return
 
     out = (args.out or Path(tempfile.mkdtemp(prefix="many_models_"))).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -131,13 +172,7 @@ def main() -> None:
     wall = time.perf_counter() - start
     load_after = list(os.getloadavg())
 
-    jobs = rule_table(work) if (work / "results/benchmarks").exists() else pd.DataFrame(columns=["job", "wall_s"])
-    jobs = jobs.merge(step_times(work), on="job", how="left")
-    jobs["rule"] = jobs["job"].str.split("/").str[0]
-    jobs["startup_s"] = jobs["wall_s"] - jobs["step_s"]
-    per_rule = jobs.groupby("rule").agg(jobs=("job", "size"), wall_s=("wall_s", "sum"), step_s=("step_s", "sum"),
-                                        startup_s=("startup_s", "sum")).reset_index()
-    per_rule = per_rule.sort_values("wall_s", ascending=False)
+    jobs, per_rule = job_costs(work)
     job_wall = float(jobs["wall_s"].sum())
     compute, startup = float(jobs["step_s"].sum()), float(jobs["startup_s"].sum())
     scheduling = max(0.0, wall - job_wall / args.cores)
