@@ -181,3 +181,10 @@ def test_a_tau2_that_cannot_be_estimated_is_not_testable_with_a_note():
     table = rows("h1", [-60.0, 60.0, 0.0], [0.4, 0.4, 0.4])  # Q(tau^2 = 100) > k - 1: Paule-Mandel has no root
     row = meta_analyse(table, chemo("D0", "D1", "D2"), settings={"tau2_method": "PM"}).iloc[0]
     assert row["verdict"] == "not_testable" and "Paule-Mandel" in row["note"] and np.isnan(row["estimate"])
+
+
+def test_no_primary_rows_give_an_empty_table_with_the_contract_columns():
+    table = rows("h1", [1.0, 1.2], [0.3, 0.3])
+    table["primary"] = False
+    meta = meta_analyse(table, chemo("D0", "D1"))
+    assert meta.empty and list(meta.columns) == META_COLUMNS

@@ -232,6 +232,8 @@ def meta_analyse(hypotheses: pd.DataFrame, models: dict[str, dict] | None = None
     for hid, sub in table.groupby("hypothesis", sort=False):
         for stratum, idx in _strata(sub):
             rows.append(_pool(str(hid), stratum, sub.loc[idx], settings))
+    if not rows:
+        return pd.DataFrame(columns=META_COLUMNS)
     out = pd.DataFrame(rows)
     for col in META_COLUMNS:
         if col not in out.columns:
