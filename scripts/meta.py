@@ -5,7 +5,8 @@ from igf1r_resistance.steps import run_meta
 
 
 def step(smk, log):
-    run_meta(list(smk.input), smk.params.fdr, smk.output.hypotheses, smk.output.meta, log)
+    run_meta(list(smk.input), smk.params.fdr, smk.output.hypotheses, smk.output.meta, log,
+             models=smk.params.models, settings=smk.params.settings)
 
 
 run_step(snakemake, step)  # noqa: F821

@@ -37,8 +37,22 @@ def test_demo_writes_every_contract_file(demo_run: Path):
     summary = pd.read_csv(demo_run / "results/summary/hypotheses.tsv", sep="\t")
     assert set(summary["dataset"]) == set(DATASETS)
     assert set(summary["verdict"]) <= {"supported", "contradicted", "inconclusive", "not_testable"}
-    meta = pd.read_csv(demo_run / "results/summary/meta.tsv", sep="\t")
+    meta = pd.read_csv(demo_run / "results/summary/meta.tsv", sep="\t", keep_default_na=False, na_values=[""])
     assert "igf1r_axis_up" in set(meta["hypothesis"])
+    # meta.tsv contract (COMMON contract 6): one row per hypothesis x stratum, chemotherapy pooled
+    # apart from the other model types, the single-cell GSE108383 never pooled
+    assert list(meta.columns[:14]) == ["hypothesis", "stratum", "k", "models", "method", "estimate", "ci_low",
+                                       "ci_high", "pi_low", "pi_high", "tau2", "i2", "p_value", "verdict"]
+    assert not meta.duplicated(["hypothesis", "stratum"]).any()
+    assert set(meta["stratum"]) == {"chemotherapy resistance", "endocrine resistance", "targeted-therapy resistance"}
+    axis = meta[meta["hypothesis"] == "igf1r_axis_up"].set_index("stratum")
+    assert axis.loc["chemotherapy resistance", "models"] == "GSE15709;GSE11440"
+    assert axis.loc["chemotherapy resistance", "method"] == "REML-HKSJ"
+    assert axis.loc["endocrine resistance", "models"] == "GSE27473"
+    assert not meta["models"].fillna("").str.contains("GSE108383").any()
+    sc = meta[meta["stratum"] == "targeted-therapy resistance"]
+    assert (sc["k"] == 0).all() and (sc["descriptive_models"] == "GSE108383").all()
+    assert meta[meta["predicted"] == "changed"]["estimate"].isna().all()
     assert (demo_run / "results/report/report.html").stat().st_size > 10_000
 
 

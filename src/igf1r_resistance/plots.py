@@ -311,6 +311,8 @@ class Pooled:
     colour: str = "#333"
     note: str = ""
     hover: str = ""
+    pi_low: float = math.nan  # 95% prediction interval: a line through the diamond (NaN = none)
+    pi_high: float = math.nan
 
 
 def forest(rows: list[ForestRow], xlabel: str, pooled: Pooled | None = None, reference: float = 0.0,
@@ -330,7 +332,7 @@ def forest(rows: list[ForestRow], xlabel: str, pooled: Pooled | None = None, ref
     height = top + n * row_height + 42
     vals = [v for r in rows for v in (r.estimate, r.low, r.high)]
     if pooled:
-        vals += [pooled.estimate, pooled.low, pooled.high]
+        vals += [pooled.estimate, pooled.low, pooled.high, pooled.pi_low, pooled.pi_high]
     lo, hi = padded(vals, include=[reference])
     ests = [r.estimate for r in rows if np.isfinite(r.estimate)]
     if pooled and np.isfinite(pooled.estimate):
@@ -379,6 +381,14 @@ def forest(rows: list[ForestRow], xlabel: str, pooled: Pooled | None = None, ref
         parts.append(text(label_w - 8, y + 4, pooled.label, "end", ' font-weight="bold"'))
         if pooled.note:
             parts.append(text(label_w + plot_w + 8, y + 4, pooled.note, extra=' font-size="10" fill="#555"'))
+        if np.isfinite(pooled.pi_low) and np.isfinite(pooled.pi_high):
+            # prediction interval: a line under the diamond, end ticks where the end is in view
+            xl, xh = cx(pooled.pi_low), cx(pooled.pi_high)
+            ticks = "".join(f'<line x1="{f(cx(v))}" y1="{f(y - 4)}" x2="{f(cx(v))}" y2="{f(y + 4)}"/>'
+                            for v in (pooled.pi_low, pooled.pi_high) if lo <= v <= hi)
+            parts.append(f'<g stroke="{pooled.colour}" stroke-width="1.4">'
+                         f'{tip(f"95% prediction interval {fmt(pooled.pi_low)} to {fmt(pooled.pi_high)}")}'
+                         f'<line x1="{f(xl)}" y1="{f(y)}" x2="{f(xh)}" y2="{f(y)}"/>{ticks}</g>')
         if all(np.isfinite([pooled.estimate, pooled.low, pooled.high])):
             d = (f"M{f(cx(pooled.low))},{f(y)} L{f(cx(pooled.estimate))},{f(y - 7)} "
                  f"L{f(cx(pooled.high))},{f(y)} L{f(cx(pooled.estimate))},{f(y + 7)} Z")

@@ -239,6 +239,8 @@ def section_summary(config: dict, datasets: list[str], data: ReportData, hinfo: 
                 "</a></td>"
             )
         m = meta[meta["hypothesis"] == hid]
+        if "headline" in m.columns:  # the matrix shows the headline stratum's pool (meta.tsv contract 6)
+            m = m[m["headline"].map(_bool)]
         if m.empty:
             cells.append("<td></td>")
         else:
@@ -798,11 +800,24 @@ def section_genes(d: str, t: DatasetTables, catalogue: dict, hinfo: dict[str, di
 # --------------------------------------------------------------------------- 5. across data sets
 
 
+def _meta_models(m: pd.Series) -> tuple[dict[str, str], set[str] | None]:
+    """Pooled model -> weight, and the models of the row's stratum (None: every data set; older meta.tsv)."""
+    if "models" in m.index:  # meta.tsv contract 6: ';'-joined models and weights, one row per stratum
+        pooled = [x for x in str(m.get("models", "") if not _isnan(m.get("models")) else "").split(";") if x]
+        descriptive = [x for x in str(m.get("descriptive_models", "") if not _isnan(m.get("descriptive_models"))
+                                      else "").split(";") if x]
+        weights = str(m.get("weights", "") if not _isnan(m.get("weights")) else "").split(";")
+        return dict(zip(pooled, weights)), set(pooled) | set(descriptive)
+    return dict(zip(str(m.get("datasets", "")).split(","), str(m.get("weights", "")).split(","))), None
+
+
 def fig_forest(hid: str, m: pd.Series, hyps: pd.DataFrame, datasets: list[str], test: str) -> str:
-    method = str(m["method"])
-    weights = dict(zip(str(m.get("datasets", "")).split(","), str(m.get("weights", "")).split(",")))
+    method = str(m.get("scoring_method", m["method"]))
+    weights, in_stratum = _meta_models(m)
     rows = []
     for d in datasets:
+        if in_stratum is not None and d not in in_stratum:
+            continue
         sub = hyps[(hyps["hypothesis"] == hid) & (hyps["dataset"] == d) & (hyps["method"].astype(str) == method)]
         if sub.empty:
             continue
@@ -820,33 +835,47 @@ def fig_forest(hid: str, m: pd.Series, hyps: pd.DataFrame, datasets: list[str], 
         "pooled (random effects)", _num(m["estimate"]), _num(m["ci_low"]), _num(m["ci_high"]),
         VERDICT_COLOURS.get(str(m["verdict"]), "#333"),
         note=f"I\u00b2 {fmt(m['i2'], 3)}%, \u03c4\u00b2 {fmt(m['tau2'])}",
+        pi_low=_num(m.get("pi_low")), pi_high=_num(m.get("pi_high")),
         hover=f"pooled {m['effect_measure']}: {fmt(m['estimate'])} (95% CI {fmt(m['ci_low'])} to "
               f"{fmt(m['ci_high'])}), p {fmt(m['p_value'])}, FDR {fmt(m['fdr'])}; I2 {fmt(m['i2'])}%, "
               f"tau2 {fmt(m['tau2'])}, Q p {fmt(m.get('q_p'))}; verdict {m['verdict']}")
     xlabel = "Spearman rho (95% CI)" if test == "coupling" else "Hedges' g, resistant - sensitive (95% CI)"
-    return P.forest(rows, xlabel, pooled=pooled, width=620, title=f"{hid} ({method})",
+    stratum = "" if _isnan(m.get("stratum")) else f", {m.get('stratum')}"
+    return P.forest(rows, xlabel, pooled=pooled, width=620, title=f"{hid} ({method}{stratum})",
                     clip=(-1.0, 1.0) if test == "coupling" else None)
 
 
 def section_meta(datasets: list[str], data: ReportData, hinfo: dict[str, dict]) -> str:
     meta, hyps = data.meta, data.hypotheses
-    parts = ["<section id='meta'><h2>5. Across data sets</h2><p>DerSimonian-Laird random-effects meta-analysis of "
-             "Hedges' g of the primary method per data set (couplings: Spearman rho pooled through Fisher's z). "
-             "Squares: data sets, area by weight (percent of the total); diamond: pooled effect with 95% CI; "
-             "colours: verdicts. I&sup2; = share of the variation due to heterogeneity between data sets.</p>"]
+    parts = ["<section id='meta'><h2>5. Across data sets</h2><p>Random-effects meta-analysis of Hedges' g of the "
+             "primary method per model (couplings: Spearman rho pooled through Fisher's z), within strata of "
+             "like models (model type, drug class); the headline stratum (chemotherapy resistance by default) is "
+             "its own FDR family. Single-cell data sets without replicates are shown but not pooled; two-sided "
+             "hypotheses get heterogeneity and vote counts only. Squares: models, area by weight (percent of "
+             "the total); diamond: pooled effect with 95% CI; line through it: 95% prediction interval (where "
+             "the effect of a new model is expected); colours: verdicts. I&sup2; = share of the variation due "
+             "to heterogeneity between models.</p>"]
+    seen: set[str] = set()
     for _, m in meta.iterrows():
         hid = str(m["hypothesis"])
         test = str(hinfo.get(hid, {}).get("test", "group"))
-        parts.append(f"<div id='{anchor('meta', hid)}'>"
+        # the first row of a hypothesis (the headline stratum) keeps the anchor the verdict matrix links to
+        div_id = anchor("meta", hid) if hid not in seen else anchor("meta", hid, m.get("stratum"))
+        seen.add(hid)
+        stratum = "" if _isnan(m.get("stratum")) else f" [{esc(m['stratum'])}, {esc(m.get('method'))}]"
+        pi = "" if _isnan(m.get("pi_low")) else f", 95% PI {fmt(m['pi_low'])} to {fmt(m['pi_high'])}"
+        parts.append(f"<div id='{div_id}'>"
                      + figure(fig_forest(hid, m, hyps, datasets, test),
-                              f"{esc(hid)}: {verdict_badge(m['verdict'])} pooled {esc(m['effect_measure'])} "
-                              f"{fmt(m['estimate'])} (95% CI {fmt(m['ci_low'])} to {fmt(m['ci_high'])}), "
+                              f"{esc(hid)}{stratum}: {verdict_badge(m['verdict'])} pooled {esc(m['effect_measure'])} "
+                              f"{fmt(m['estimate'])} (95% CI {fmt(m['ci_low'])} to {fmt(m['ci_high'])}{pi}), "
                               f"p {fmt(m['p_value'])}, FDR {fmt(m['fdr'])}; k = {esc(m['k'])}; I&sup2; "
                               f"{fmt(m['i2'], 3)}%, &tau;&sup2; {fmt(m['tau2'])}, Cochran's Q p {fmt(m.get('q_p'))}."
-                              + (f" {esc(m['note'])}" if not _isnan(m.get("note")) else ""))
+                              + (f" {esc(m['note'])}" if not _isnan(m.get("note")) and m.get("note") else ""))
                      + "</div>")
-    cols = [c for c in ["hypothesis", "method", "effect_measure", "k", "datasets", "estimate", "ci_low", "ci_high",
-                        "p_value", "fdr", "tau2", "i2", "q_p", "predicted", "observed", "verdict", "weights", "note"]
+    cols = [c for c in ["hypothesis", "stratum", "method", "effect_measure", "k", "models", "datasets", "estimate",
+                        "ci_low", "ci_high", "pi_low", "pi_high", "p_value", "fdr", "tau2", "i2", "i2_ci_low",
+                        "i2_ci_high", "q_p", "vote_up", "vote_down", "loo_min", "loo_max", "predicted", "observed",
+                        "verdict", "weights", "descriptive_models", "note"]
             if c in meta.columns]
     parts.append(f"<details><summary>Meta-analysis table</summary>{table_html(meta[cols])}</details></section>")
     return "".join(parts)
@@ -896,8 +925,10 @@ def section_methods(config: dict, catalogue: dict, qc_settings: dict) -> str:
         f"with FDR threshold {esc(fdr)}. Couplings: Spearman correlation of two set scores across samples. "
         "Differential expression: limma moderated t (lmFit on ~0 + group, contrast resistant - sensitive, eBayes, "
         f"BH). Competitive test: preranked GSEA on the moderated t ({esc(config['gsea']['permutations'])} "
-        f"permutations, seed {esc(config['gsea']['seed'])}). Across data sets: DerSimonian-Laird random-effects "
-        "meta-analysis with I&sup2;. QC: PCA (numpy SVD) of the most variable genes, per-sample quantiles, Pearson "
+        f"permutations, seed {esc(config['gsea']['seed'])}). Across models: random-effects meta-analysis within "
+        f"strata ({esc(config.get('meta', {}).get('tau2_method', 'REML'))} &tau;&sup2;, "
+        f"{esc(config.get('meta', {}).get('test', 'knha'))} CI, 95% prediction interval, I&sup2; with its "
+        "Q-profile CI; as metafor 3.8). QC: PCA (numpy SVD) of the most variable genes, per-sample quantiles, Pearson "
         "correlations, arrayQualityMetrics outlier rules.</p>"
         "<p>Figures are inline SVG without JavaScript; hover any mark for its sample or gene. Dense figures are "
         f"thinned and say so: strip plots draw at most {DISPLAY['max_points_per_group']} points per group; "

@@ -362,12 +362,21 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_con
     write_tsv(table, out)
 
 
-def run_meta(paths: list[str], fdr: float, out_hypotheses: str, out_meta: str, log: logging.Logger) -> None:
+def run_meta(paths: list[str], fdr: float, out_hypotheses: str, out_meta: str, log: logging.Logger,
+             models: dict | None = None, settings: dict | None = None) -> None:
+    """Gather every data set's hypotheses.tsv and meta-analyse them (meta.meta_analyse).
+
+    `models`: meta.model_metadata(config["datasets"]); `settings`: config["meta"].
+    """
     from .meta import meta_analyse
 
     tables = [read_tsv(p) for p in paths]
     combined = pd.concat(tables, ignore_index=True)
-    meta = meta_analyse(combined, alpha=fdr)
-    log.info("meta-analysis: %d hypotheses, verdicts %s", len(meta), meta["verdict"].value_counts().to_dict())
+    meta = meta_analyse(combined, models, alpha=fdr, settings=settings)
+    log.info("meta-analysis: %d hypothesis x stratum rows, strata %s, verdicts %s", len(meta),
+             sorted(meta["stratum"].unique()), meta["verdict"].value_counts().to_dict())
+    descriptive = sorted({m for s in meta["descriptive_models"] for m in str(s).split(";") if m})
+    if descriptive:
+        log.info("shown descriptively, never pooled (pseudo-replicates): %s", ", ".join(descriptive))
     write_tsv(combined, out_hypotheses)
     write_tsv(meta, out_meta)

@@ -5,6 +5,7 @@
 # (src/igf1r_resistance/stats.py permutation_counts, docs/cluster.md).
 
 from igf1r_resistance.chunks import permutation_chunk_files
+from igf1r_resistance.meta import model_metadata
 
 PERMUTATION_CHUNKS = config["hypotheses"]["permutation_chunks"]
 
@@ -80,5 +81,8 @@ rule meta:
         runtime=10,
     params:
         fdr=config["hypotheses"]["fdr"],
+        # per model: model_type, drug_class, data type, replicate_column (from the config)
+        models=model_metadata(config["datasets"]),
+        settings=config["meta"],
     script:
         "../../scripts/meta.py"
