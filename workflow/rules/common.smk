@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from igf1r_resistance.config import dataset_type, validate_config  # noqa: E402
 from igf1r_resistance.errors import ConfigError  # noqa: E402
 from igf1r_resistance import resources  # noqa: E402
+from igf1r_resistance.probes import JETSET_PLATFORMS  # noqa: E402
 
 try:
     config = validate_config(
@@ -51,6 +52,10 @@ def prepare_inputs(wildcards):
         inputs.update(
             series=f"{geo}/series_matrix.txt.gz",
             annotation=f"{geo}/platform_annotation.tsv.gz",
+            # Jetset's probe choice per Affymetrix platform (prepare picks the series' one)
+            jetset=[
+                f"workflow/resources/probes/jetset_{p}.tsv.gz" for p in JETSET_PLATFORMS
+            ],
         )
     elif kind == "geo_rnaseq":
         inputs.update(
@@ -69,7 +74,9 @@ def prepare_inputs(wildcards):
 
 def prepare_mem_mb(wildcards, input, attempt):
     """Memory of prepare: grows with the size of the data files (gzipped text 12x, else 3x)."""
-    files = [f for k, f in input.items() if k != "hgnc" and Path(f).exists()]
+    files = [
+        f for k, f in input.items() if k not in ("hgnc", "jetset") and Path(f).exists()
+    ]
     return resources.mem_mb(files, attempt)
 
 
