@@ -266,6 +266,24 @@ def run_de(adata_path: str, de_config: dict, out: str, log: logging.Logger) -> N
     write_tsv(table, out)
 
 
+def run_controls(dataset: str, de_path: str, controls: dict, fdr: float, out_table: str, out_status: str,
+                 log: logging.Logger) -> None:
+    """controls.tsv and controls_status.tsv of a data set from its de.tsv (see `controls`)."""
+    from .controls import STATUS_COLUMNS, evaluate_controls
+
+    de = read_tsv(de_path)
+    table, status = evaluate_controls(de, controls, fdr, dataset)
+    for row in table.itertuples(index=False):
+        log.info("control %s: expected %s, observed %s (logFC %.3g, adj.P.Val %.3g) -> passed %s", row.gene,
+                 row.expected, row.observed, row.logFC, row.adj_p_value, row.passed)
+    if status["flag"]:
+        log.warning("data set %s: controls %s (%s): %s", dataset, status["status"], status["flag"], status["message"])
+    else:
+        log.info("data set %s: controls %s: %s", dataset, status["status"], status["message"])
+    write_tsv(table, out_table)
+    write_tsv(pd.DataFrame([status], columns=STATUS_COLUMNS), out_status)
+
+
 def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict, extra: list[dict],
              gsea_config: dict, out_gsea: str, out_camera: str, log: logging.Logger) -> None:
     """Competitive tests of every catalogue and user GMT set: preranked GSEA and camera.

@@ -98,6 +98,8 @@ def all_outputs():
         "gene_sets.gmt",
         "gsea.tsv",
         "camera.tsv",
+        "controls.tsv",
+        "controls_status.tsv",
         "hypotheses.tsv",
         "qc/pca.tsv",
         "qc/pca_variance.tsv",
