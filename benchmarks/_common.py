@@ -85,7 +85,8 @@ def demo_expression(dataset: str = "GSE15709", cache: Path = CACHE) -> tuple[pd.
         fetch_series(dataset, settings, geo, series, log)
         fetch_platform_annotation(dataset, settings, series, geo, {}, annotation, log)
         inputs = {"series": str(series), "annotation": str(annotation),
-                  "hgnc": str(REPO / "workflow" / "resources" / "hgnc_symbols.tsv.gz")}
+                  "hgnc": str(REPO / "workflow" / "resources" / "hgnc_symbols.tsv.gz"),
+                  "jetset": [str(p) for p in sorted((REPO / "workflow" / "resources" / "probes").glob("jetset_*"))]}
         outputs = {"adata": str(adata), "samples": str(out / "samples.tsv"), "probes": str(out / "probes.tsv")}
         run_prepare(dataset, settings, inputs, outputs, log,
                     sample_schema=str(REPO / "workflow" / "schemas" / "samples.schema.yaml"))

@@ -123,7 +123,7 @@ def test_gsea_step_writes_gsea_and_camera_for_every_set(tmp_path) -> None:
     gmt.write_text("USER_SET\tmine\tOTHER1\tOTHER2\tOTHER3\tOTHER4\tOTHER5\tOTHER6\n"
                    "USER_TINY\tmine\tOTHER7\tOTHER8\n")
     log = logging.getLogger("test")
-    run_de(str(adata), {"low_expression_quantile": 0.25}, str(tmp_path / "de.tsv"), log)
+    run_de(str(adata), {"confint": 0.95}, str(tmp_path / "de.tsv"), log)
     config = {"catalogue": str(CATALOGUE), "gmt": [str(gmt)], "min_size": 5}
     run_gsea("TINY", str(tmp_path / "de.tsv"), str(adata), config, [],
              {"permutations": 100, "seed": 0}, str(tmp_path / "gsea.tsv"), str(tmp_path / "camera.tsv"), log)

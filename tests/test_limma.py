@@ -81,6 +81,30 @@ def test_matches_r_limma(cases, case: str, variant: str) -> None:
         assert_close_to_r(got[col].to_numpy(), want[col].to_numpy(), f"{case}/{variant}/{col}")
 
 
+CONFINT_RUNS = [("gse11440", "plain"), ("logcpm", "trend"), ("infdf", "plain"), ("outliers", "robust")]
+
+
+@pytest.mark.parametrize(("case", "variant"), CONFINT_RUNS)
+def test_confidence_interval_matches_r_toptable_confint(cases, case: str, variant: str) -> None:
+    """CI.L / CI.R equal topTable(confint = 0.95) (tests/reference/make_limma_confint_fixtures.R)."""
+    expr, groups = cases[case]
+    want = pd.read_csv(REF / f"limma_{case}_{variant}_confint.tsv.gz", sep="\t", keep_default_na=False,
+                       na_values=["NA"])
+    got = moderated_t(expr, groups, trend=variant == "trend", robust=variant == "robust", confint=0.95)
+    assert list(got.columns) == ["gene", "logFC", "CI.L", "CI.R", *NUMERIC[1:]]
+    for col in ["logFC", "CI.L", "CI.R"]:
+        assert_close_to_r(got[col].to_numpy(), want[col].to_numpy(), f"{case}/{variant}/{col}")
+    # the interval is logFC +- qt(0.975, df.total) * logFC / t: symmetric about logFC
+    ok = got["t"].notna() & (got["t"] != 0)
+    np.testing.assert_allclose((got["CI.R"] - got["logFC"])[ok], (got["logFC"] - got["CI.L"])[ok], rtol=1e-9)
+
+
+def test_confint_level_must_be_a_probability(cases) -> None:
+    expr, groups = cases["gse11440"]
+    with pytest.raises(ValueError, match="confint"):
+        moderated_t(expr.iloc[:50], groups, confint=95)
+
+
 @pytest.mark.parametrize(("case", "variant"), RUNS)
 def test_hyperparameters_match_r(cases, case: str, variant: str) -> None:
     hyper = pd.read_csv(REF / "limma_hyperparameters.tsv", sep="\t")

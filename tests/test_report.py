@@ -64,7 +64,7 @@ def synthetic_dataset(name: str, n_samples: int, n_genes: int, rng: np.random.Ge
     p = np.clip(np.exp(-np.abs(t)), 1e-12, 1)
     de = pd.DataFrame({"gene": de_genes, "logFC": t / 3, "AveExpr": rng.normal(7, 2, n_de), "t": t,
                        "P.Value": p, "adj.P.Val": np.minimum(1, p * 20), "B": t / 2,
-                       "low_expression": rng.random(n_de) < 0.25}).sort_values("P.Value")
+                       "measurable": rng.random(n_de) > 0.25}).sort_values("P.Value")
     measured = pd.Index(genes)
     used = [r for r in (gs.restrict(s, measured) for s in sets) if r.genes]
     gsea_sets = _split(used)  # as the GMT the score step writes: NAME_UP / NAME_DN for up/down sets

@@ -169,7 +169,8 @@ def test_gse108383_cells_are_the_samples(gse108383):
     assert a.uns["log2"]["transformed"] is False and a.uns["log2"]["scale"] == "zscore"
     assert "Pseudo-replication" in a.uns["dataset"]["caveat"] and "108 cells" in a.uns["dataset"]["caveat"]
     assert a.uns["single_cell"]["unit"].startswith("cell")
-    assert a.uns["de"]["method"] == "limma" and a.uns["de"]["low_expression_flag"] is False
+    assert a.uns["de"]["method"] == "limma" and a.uns["noise_floor"]["method"] == "not_applicable"
+    assert bool(a.var["measurable"].all())
     assert a.uns["gene_ids"]["id_type"] == "entrez" and a.uns["gene_ids"]["n_unmapped"] == 0
     for absent in ["IGF1R", "ABCB1", "ABCG2", "ABCC1", "INSR"]:
         assert absent not in a.var_names

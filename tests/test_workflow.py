@@ -17,7 +17,7 @@ pytestmark = pytest.mark.workflow
 DATASETS = ["GSE15709", "GSE11440", "GSE27473", "GSE108383"]
 CONTRACT = {
     "samples.tsv": ["sample", "group", "title"],
-    "de.tsv": ["gene", "logFC", "AveExpr", "t", "P.Value", "adj.P.Val", "B"],
+    "de.tsv": ["gene", "logFC", "CI.L", "CI.R", "AveExpr", "t", "P.Value", "adj.P.Val", "B", "measurable"],
     "scores.tsv": ["sample", "gene_set", "method", "score"],
     "hypotheses.tsv": ["dataset", "hypothesis", "method", "effect", "ci_low", "ci_high", "p_value",
                        "fdr", "predicted", "observed", "verdict"],
@@ -56,6 +56,18 @@ def test_demo_writes_every_contract_file(demo_run: Path):
     assert (demo_run / "results/report/report.html").stat().st_size > 10_000
 
 
+def test_demo_controls_pass_where_known(demo_run: Path):
+    """GSE11440: DHFR up (amplification); GSE27473: ESR1 down (the knockdown); none known elsewhere."""
+    for ds, gene, expected in [("GSE11440", "DHFR", "up"), ("GSE27473", "ESR1", "down")]:
+        table = pd.read_csv(demo_run / "results" / ds / "controls.tsv", sep="\t")
+        assert table["gene"].tolist() == [gene] and table.loc[0, "observed"] == expected, ds
+        assert bool(table.loc[0, "passed"]) and table.loc[0, "ci_low"] < table.loc[0, "logFC"] < table.loc[0, "ci_high"]
+        assert pd.read_csv(demo_run / "results" / ds / "controls_status.tsv", sep="\t").loc[0, "status"] == "passed"
+    for ds in ["GSE15709", "GSE108383"]:
+        status = pd.read_csv(demo_run / "results" / ds / "controls_status.tsv", sep="\t")
+        assert status.loc[0, "status"] == "none_known", ds
+
+
 def test_demo_groups_match_the_manifest(demo_run: Path):
     # resistant/sensitive split as read from each file's own metadata (shared MANIFEST.tsv)
     expected = {
@@ -77,6 +89,8 @@ def test_demo_h5ad_records_decisions(demo_run: Path):
     assert set(a.obs["group"]) == {"resistant", "sensitive"}
     assert bool(a.uns["log2"]["transformed"]) is True  # MAS5 linear intensities
     assert "IGF2" in a.var_names  # kept through its multi-gene probe
+    assert a.var.loc["IGF2", "probe_rule"] == "multi_gene_probe" and a.var.loc["IGF1R", "probe"] == "225330_at"
+    assert a.uns["noise_floor"]["method"] == "affx_absent_controls" and "measurable" in a.var
     b = ad.read_h5ad(demo_run / "results/GSE27473/expression.h5ad")
     assert bool(b.uns["log2"]["transformed"]) is False  # already log2 RMA
 

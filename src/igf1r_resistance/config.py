@@ -18,7 +18,7 @@ from .errors import ConfigError
 GEO_ID = re.compile(r"^GSE[0-9]+$")
 GEO_TYPES = ("geo", "geo_rnaseq")
 LOCAL_TYPES = ("matrix", "h5ad", "single_cell")
-_COMMON_KEYS = {"type", "drug", "model", "model_type", "note", "groups", "log2"}
+_COMMON_KEYS = {"type", "drug", "model", "model_type", "note", "groups", "log2", "controls"}
 #: keys each data-set type accepts (besides the common ones); others are errors
 TYPE_KEYS = {
     "geo": {"platform"},

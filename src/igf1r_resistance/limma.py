@@ -87,6 +87,7 @@ def moderated_t(
     *,
     trend: bool = False,
     robust: bool = False,
+    confint: float | None = None,
 ) -> pd.DataFrame:
     """limma moderated t-test of resistant versus sensitive samples.
 
@@ -115,7 +116,8 @@ def moderated_t(
     Returns
     -------
     pandas.DataFrame
-        Columns ``gene, logFC, AveExpr, t, P.Value, adj.P.Val, B`` in the input gene
+        Columns ``gene, logFC, AveExpr, t, P.Value, adj.P.Val, B`` (with ``confint``:
+        ``gene, logFC, CI.L, CI.R, AveExpr, ...``, topTable's order) in the input gene
         order (not sorted), with a default RangeIndex. ``logFC = mean(resistant) -
         mean(sensitive)``. Genes missing a whole group (or with no value at all) get
         NaN statistics, as in R. Genes with ``df.residual = 0`` (one value per group)
@@ -161,7 +163,7 @@ def moderated_t(
         return out
 
     p_value = full(eb["p_value"])
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "gene": genes,
             "logFC": coef,
@@ -173,6 +175,16 @@ def moderated_t(
         },
         columns=OUTPUT_COLUMNS,
     )
+    if confint is None:
+        return table
+    if not 0.0 < float(confint) < 1.0:
+        raise LimmaInputError(f"confint must be a level between 0 and 1, got {confint!r}")
+    # topTable: margin.error <- sqrt(s2.post) * stdev.unscaled * qt(alpha, df = df.total)
+    quantile = stats.t.ppf((1.0 + float(confint)) / 2.0, eb["df_total"])
+    margin = full(np.sqrt(eb["s2_post"]) * stdev_unscaled[present] * quantile)
+    table.insert(2, "CI.L", coef - margin)
+    table.insert(3, "CI.R", coef + margin)
+    return table
 
 
 # --------------------------------------------------------------------------------------

@@ -283,24 +283,35 @@ def split_symbols(symbol: object) -> list[str]:
 
 
 def collapse_probes(
-    expr: pd.DataFrame, annotation: pd.DataFrame, rename=None, *, inplace: bool = False
+    expr: pd.DataFrame, annotation: pd.DataFrame, rename=None, *, inplace: bool = False,
+    preferred: pd.Series | None = None, preferred_source: str = "",
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Map probes to genes and keep one probe per gene.
 
     Rules, in order:
-    1. probes without a symbol, or absent from the annotation, are dropped;
-    2. probes naming several genes are dropped, except for a gene that has no
-       single-gene probe at all: then its multi-gene probes stand for it (on GPL570
-       every IGF2 probe reads "IGF2 /// INS-IGF2"; dropping them would lose IGF2);
-    3. among a gene's candidate probes the one with the highest mean log2 expression
-       is kept (missing values ignored in the mean).
+    1. a gene with a `preferred` probe (Jetset's choice on Affymetrix platforms, the same
+       in every series of the platform; Li et al. 2011, BMC Bioinformatics 12:474; see
+       `igf1r_resistance.probes`) that is in the data keeps that probe (rule `jetset`);
+    2. otherwise probes without a symbol, or absent from the annotation, are dropped;
+    3. probes naming several genes are dropped, except for a gene that has no
+       single-gene probe at all: then its multi-gene probes stand for it (rule
+       `multi_gene_probe`; on GPL570 every IGF2 probe reads "IGF2 /// INS-IGF2" and
+       Jetset has no IGF2 choice; dropping them would lose IGF2);
+    4. among a gene's remaining candidate probes the one with the highest mean log2
+       expression is kept (missing values ignored in the mean; rule `highest_mean`, or
+       `multi_gene_probe` for rule 3's genes). This depends on the data set, so it is
+       only the fallback for genes and platforms without a preferred probe.
 
     `annotation` has columns `probe` and `symbol`; `rename` (optional) maps a platform
-    symbol to its current HGNC symbol before the rules apply. Returns the gene x sample matrix,
-    a table with one row per gene (`gene, probe, n_candidates, rule, mean_expression`)
-    and counts for the record. `inplace=True` builds the gene matrix in `expr`'s own
-    memory (see `take`; `expr` must not be used afterwards).
+    symbol to its current HGNC symbol before the rules apply; `preferred` maps a gene
+    (current HGNC symbol) to its probe, `preferred_source` names where it came from.
+    Returns the gene x sample matrix, a table with one row per gene (`gene, probe,
+    n_candidates, rule, mean_expression`) and counts for the record. `inplace=True`
+    builds the gene matrix in `expr`'s own memory (see `take`; `expr` must not be used
+    afterwards).
     """
+    from .probes import RULE_HIGHEST_MEAN, RULE_JETSET, RULE_MULTI_GENE
+
     ann = annotation.drop_duplicates("probe").set_index("probe")["symbol"]
     in_both = expr.index.intersection(ann.index)
     symbols = {p: split_symbols(ann.get(p)) for p in in_both}
@@ -318,9 +329,16 @@ def collapse_probes(
     multi = {p: s for p, s in symbols.items() if len(s) > 1}
     genes_with_single = set(single.values())
 
-    pairs = [(p, g, "single_gene_probe") for p, g in single.items()]
+    pairs = [(p, g, RULE_HIGHEST_MEAN) for p, g in single.items()]
     for p, genes in multi.items():
-        pairs += [(p, g, "multi_gene_probe_only_option") for g in genes if g not in genes_with_single]
+        pairs += [(p, g, RULE_MULTI_GENE) for g in genes if g not in genes_with_single]
+    n_preferred = 0
+    if preferred is not None and len(preferred):
+        chosen_probe = preferred[preferred.isin(expr.index)]
+        n_preferred = int(len(chosen_probe))
+        # the preferred probe replaces every other candidate of its gene
+        pairs = [pr for pr in pairs if pr[1] not in chosen_probe.index]
+        pairs += [(p, g, RULE_JETSET) for g, p in chosen_probe.items()]
     if not pairs:
         return (
             pd.DataFrame(columns=expr.columns, dtype=float),
@@ -330,16 +348,24 @@ def collapse_probes(
     cand = pd.DataFrame(pairs, columns=["probe", "gene", "rule"])
     means = expr.mean(axis=1, skipna=True)
     cand["mean_expression"] = means.reindex(cand["probe"]).to_numpy()
-    cand["n_candidates"] = cand.groupby("gene")["probe"].transform("size")
+    # candidates from the annotation (single-gene probes, or multi-gene ones for genes without one)
+    annotated = pd.DataFrame([(p, g) for p, g in single.items()]
+                             + [(p, g) for p, genes in multi.items() for g in genes if g not in genes_with_single],
+                             columns=["probe", "gene"])
+    n_annotated = annotated.groupby("gene")["probe"].size()
+    extra = ~cand.set_index(["probe", "gene"]).index.isin(annotated.set_index(["probe", "gene"]).index)
+    cand["n_candidates"] = cand["gene"].map(n_annotated).fillna(0).astype(int) + extra.astype(int)
     # highest mean wins; ties and all-missing probes resolved by probe id for determinism
+    # (a gene with a preferred probe has only that candidate left)
     cand = cand.sort_values(["gene", "mean_expression", "probe"], ascending=[True, False, True], na_position="last")
     chosen = cand.drop_duplicates("gene", keep="first").reset_index(drop=True)
-    if inplace and expr.index.is_unique:
+    if inplace and expr.index.is_unique and chosen["probe"].is_unique:
         genes = take(expr, expr.index.get_indexer(chosen["probe"]), inplace=True)
     else:
         genes = expr.loc[chosen["probe"]].copy()
     genes.index = pd.Index(chosen["gene"].to_numpy(), name="gene")
-    used_multi = sorted(set(chosen.loc[chosen["rule"] != "single_gene_probe", "gene"]))
+    used_multi = sorted(set(chosen.loc[chosen["rule"] == RULE_MULTI_GENE, "gene"]))
+    rule_counts = chosen["rule"].value_counts()
     record = {
         "n_probes": int(len(expr.index)),
         "n_probes_not_in_annotation": n_not_annotated,
@@ -350,7 +376,15 @@ def collapse_probes(
         "n_genes": int(len(chosen)),
         "n_genes_from_multi_gene_probes": len(used_multi),
         "n_probe_symbols_updated_to_current_hgnc": int(n_renamed),
-        "rule": "highest mean log2 expression per gene; multi-gene probes only for genes without a single-gene probe",
+        "n_genes_jetset": int(rule_counts.get(RULE_JETSET, 0)),
+        "n_genes_highest_mean": int(rule_counts.get(RULE_HIGHEST_MEAN, 0)),
+        "n_genes_multi_gene_probe": int(rule_counts.get(RULE_MULTI_GENE, 0)),
+        "n_probes_shared_by_genes": int(chosen["probe"].duplicated().sum()),
+        "rule": (("per gene the probe chosen by Jetset's design scores (Li et al. 2011, BMC Bioinformatics "
+                  f"12:474; {preferred_source or 'preferred table'}; {n_preferred} genes with their probe in the "
+                  "data), the same in every series of the platform; for other genes ") if preferred is not None
+                 else "per gene ") + "the probe with the highest mean log2 expression (depends on the data set); "
+                 "multi-gene probes only for genes without a single-gene probe",
     }
     table = chosen[["gene", "probe", "n_candidates", "rule", "mean_expression"]]
     return genes, table, record
@@ -553,7 +587,7 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
              probe_table: pd.DataFrame, *, data_type: str, log2: dict, probe_collapse: dict,
              sources: dict | None = None, series_title: str = "", platform: str = "",
              notes: list[str] | None = None, extra_uns: dict | None = None, caveat: str = "",
-             own_matrix: bool = False) -> PreparedDataset:
+             own_matrix: bool = False, noise_floor: dict | None = None) -> PreparedDataset:
     """Build the prepare step's outputs from a gene x sample matrix and the sample table.
 
     `genes`: genes x samples on the analysis scale (log2, log-CPM, ...); `samples`: one row
@@ -561,8 +595,15 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     AnnData keeps resistant and sensitive samples (and, for numeric groups, the
     intermediate ones, for the continuous test; obs['response'] holds the number).
     `own_matrix=True`: `genes` may be overwritten to build X without a second copy.
+    `noise_floor`: the AFFX absent-control floor `{value, method, detail}` when the caller
+    read one from the probe matrix (known only before probes are collapsed);
+    `default_noise_floor` decides the data set's floor from it and the gene matrix. It is
+    stored in `.uns['noise_floor']`, with `var['measurable']` (group mean above the floor
+    in at least one group) and `var['probe_rule']` (jetset | highest_mean | multi_gene_probe).
     """
     import anndata as ad
+
+    from .noise import measurable_genes
 
     groups = grouping.groups.reindex(samples.index).fillna(EXCLUDED)
     field = grouping.field
@@ -602,9 +643,13 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     )
     if grouping.response is not None:
         obs["response"] = grouping.response.reindex(kept.index).to_numpy(dtype=float)
-    probe_of = probe_table.set_index("gene")["probe"] if len(probe_table) else pd.Series(dtype=str)
+    by_gene = probe_table.set_index("gene") if len(probe_table) else pd.DataFrame(columns=["probe", "rule"])
+    noise_floor = default_noise_floor(matrix, data_type, log2, controls=noise_floor)
+    measurable = measurable_genes(matrix, obs["group"].astype(str).set_axis(kept.index), noise_floor["value"])
     var = pd.DataFrame(
-        {"probe": probe_of.reindex(matrix.index).fillna("").astype(str).to_numpy()},
+        {"probe": by_gene["probe"].reindex(matrix.index).fillna("").astype(str).to_numpy(),
+         "probe_rule": by_gene["rule"].reindex(matrix.index).fillna("").astype(str).to_numpy(),
+         "measurable": measurable.to_numpy(dtype=bool)},
         index=pd.Index(matrix.index.astype(str), name="gene"),
     )
     adata = ad.AnnData(X=matrix.T.to_numpy(dtype=np.float64), obs=obs, var=var)
@@ -629,6 +674,8 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     adata.uns["sources"] = {k: str(v) for k, v in (sources or {}).items()}
     adata.uns["series_matrix_notes"] = "; ".join(notes or []) or "none"
     adata.uns["de"] = de_method(data_type, log2)
+    adata.uns["noise_floor"] = {**noise_floor, "value": float(noise_floor["value"]),
+                                "n_measurable": int(measurable.sum()), "n_genes": int(len(measurable))}
     if grouping.response is not None:
         adata.uns["response"] = {
             "field": field, "higher_is": record.get("higher_is", RESISTANT),
@@ -641,6 +688,32 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     return PreparedDataset(adata=adata, samples=table, probes=probe_table)
 
 
+def default_noise_floor(genes: pd.DataFrame, data_type: str, log2: dict, controls: dict | None = None) -> dict:
+    """The noise floor of a data set (see `noise` for the estimators and their order).
+
+    Single cells and z-scores: not applicable; RNA-seq log-CPM: filterByExpr's CPM cut-off
+    (min.count at the median library size); other log-scale values: the lower mode of the
+    per-gene means, or the higher of it and `controls` (the AFFX absent-control floor the
+    caller read from the probe matrix).
+    """
+    from .noise import higher_floor, lower_mode_floor, not_applicable
+
+    if data_type == "single_cell":
+        return not_applicable("single cells: values carry no common absolute scale across genes "
+                              f"({log2.get('scale', 'as declared')}); every gene counts as measurable")
+    if log2.get("scale") == "zscore":
+        return not_applicable("per-gene z-scores: every gene averages ~0; every gene counts as measurable")
+    if log2.get("scale") == "log2-CPM" and log2.get("library_sizes"):
+        cutoff = float(log2["min_count"]) / float(np.median(log2["library_sizes"])) * 1e6
+        return {"value": float(np.log2(cutoff)), "method": "filter_by_expr",
+                "detail": (f"edgeR filterByExpr's cut-off: min.count {log2['min_count']:g} at the median library "
+                           f"size = {cutoff:.3g} CPM (log2 {np.log2(cutoff):.2f}); genes below it were mostly "
+                           "removed before normalisation")}
+    means = np.asarray(genes.mean(axis=1, skipna=True), dtype=float)
+    lower = lower_mode_floor(means)
+    return lower if controls is None else higher_floor(controls, lower)
+
+
 def de_method(data_type: str, log2: dict) -> dict:
     """Which limma variant the de step should run, decided by what the values are.
 
@@ -649,13 +722,13 @@ def de_method(data_type: str, log2: dict) -> dict:
     ordinary moderated t.
     """
     if log2.get("scale") == "log2-CPM":
-        return {"method": "limma-trend", "trend": True, "low_expression_flag": True,
+        return {"method": "limma-trend", "trend": True,
                 "reason": "log-CPM of RNA-seq counts: prior variance follows the mean (eBayes(trend=TRUE))"}
     if log2.get("scale") == "zscore":
-        return {"method": "limma", "trend": False, "low_expression_flag": False,
+        return {"method": "limma", "trend": False,
                 "reason": "per-gene z-scores: ordinary moderated t (eBayes); every gene has mean 0, so AveExpr "
-                          "says nothing about expression level and no gene is flagged low_expression"}
-    return {"method": "limma", "trend": False, "low_expression_flag": True,
+                          "says nothing about expression level (no noise floor applies)"}
+    return {"method": "limma", "trend": False,
             "reason": f"{data_type} values on a log scale: ordinary moderated t (eBayes)"}
 
 
@@ -687,10 +760,16 @@ def prepare_dataset(
     settings: dict,
     sources: dict[str, str] | None = None,
     rename=None,
+    preferred: pd.Series | None = None,
+    preferred_source: str = "",
 ) -> PreparedDataset:
     """Parse, log2, collapse probes and assign groups for one GEO data set.
 
     `settings` is the data set's config entry (groups, log2, platform, drug, model, ...).
+    `preferred`: gene -> probe (Jetset's choice for the platform, `probes.read_jetset_choice`),
+    used before the highest-mean rule (`collapse_probes`). The noise floor comes from the
+    never-spiked AFFX control probes when the matrix has them (`noise.affx_floor`), else
+    from the lower mode of the gene means.
     When the matrix mixes platforms (samples of several GPLs in one file), only the
     samples of the configured platform are analysed; the others are listed as excluded.
     Raises the library's errors with the data set and field named.
@@ -721,7 +800,11 @@ def prepare_dataset(
     grouping.groups = groups
 
     log_expr, decision = apply_log2(sm.expression[list(on_platform)], settings.get("log2", "auto"))
-    genes, probe_table, record = collapse_probes(log_expr, annotation, rename)
+    from .noise import affx_floor
+
+    floor = affx_floor(log_expr, samples=groups.index[groups.isin([RESISTANT, SENSITIVE])])
+    genes, probe_table, record = collapse_probes(log_expr, annotation, rename, preferred=preferred,
+                                                 preferred_source=preferred_source)
     if record["n_genes"] == 0:
         from .errors import AnnotationError
 
@@ -733,5 +816,5 @@ def prepare_dataset(
     return assemble(
         dataset, settings, genes, samples, grouping, probe_table, data_type="microarray", log2=log2,
         probe_collapse=record, sources=sources, series_title=(sm.series.get("title") or [""])[0],
-        platform=platform or "", notes=notes,
+        platform=platform or "", notes=notes, noise_floor=floor,
     )

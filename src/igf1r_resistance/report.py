@@ -757,7 +757,7 @@ def fig_volcano(d: str, t: DatasetTables, catalogue: dict, hinfo: dict[str, dict
     def hover(r, sets):
         return (f"{r['gene']}{' (' + ', '.join(sets) + ')' if sets else ''}\nlogFC {fmt(r['logFC'])}, "
                 f"AveExpr {fmt(r['AveExpr'])}, t {fmt(r['t'])}\np {fmt(r['P.Value'])}, adj.p {fmt(r['adj.P.Val'])}"
-                + (" (low expression)" if _bool(r.get("low_expression", False)) else ""))
+                + (" (below the noise floor)" if not _bool(r.get("measurable", True)) else ""))
 
     genes = [P.VolcanoGene(r["gene"], r["logFC"], r["y"], hover(r, []), "#555", False) for _, r in top.iterrows()]
     genes += [P.VolcanoGene(r["gene"], r["logFC"], r["y"], hover(r, member_of.get(r["gene"], [])),
@@ -776,7 +776,7 @@ def section_genes(d: str, t: DatasetTables, catalogue: dict, hinfo: dict[str, di
     fdr = config["hypotheses"]["fdr"]
     de = t.de
     key = de[de["gene"].isin(KEY_GENES)]
-    key = key[[c for c in ["gene", "logFC", "AveExpr", "t", "P.Value", "adj.P.Val", "B", "low_expression"]
+    key = key[[c for c in ["gene", "logFC", "CI.L", "CI.R", "AveExpr", "t", "P.Value", "adj.P.Val", "B", "measurable"]
                if c in key.columns]]
     g = t.gsea[[c for c in ["gene_set", "n_genes", "es", "nes", "p_value", "fdr", "leading_edge", "note"]
                 if c in t.gsea.columns]]
@@ -789,8 +789,8 @@ def section_genes(d: str, t: DatasetTables, catalogue: dict, hinfo: dict[str, di
                  "single-gene hypotheses (pink, labelled) and the most significant other genes (dark grey); hover "
                  f"for gene, fold change and p. Dashed line: adj.P.Val = {esc(fdr)}.", anchor("fig", "volcano", d))
         + f"<h4>Key genes</h4>{table_html(key, verdict_col=None)}"
-        "<p class='note'>low_expression = average log2 expression below the configured quantile "
-        f"({esc(config.get('de', {}).get('low_expression_quantile'))}): changes there are at noise level.</p>"
+        f"<p class='note'>measurable = mean above the data set's noise floor ({esc(t.uns.get('noise_floor', {}).get('value'))}, "
+        f"{esc(t.uns.get('noise_floor', {}).get('method'))}) in at least one group; below it changes are noise.</p>"
         f"<h4>Preranked GSEA on the moderated t ({len(g)} sets)</h4>{table_html(g, verdict_col=None)}"
         f"<details><summary>Top 30 genes by p value</summary>{table_html(de.head(30), verdict_col=None)}</details>"
         "</div>"
@@ -949,8 +949,8 @@ def section_methods(config: dict, catalogue: dict, qc_settings: dict) -> str:
         "<li><b>Protein, not mRNA.</b> The mechanism may act through phosphorylation, invisible on arrays.</li>"
         "<li><b>Methods disagree.</b> The evidence card shows every method; the count of agreeing methods is in "
         "the verdict matrix.</li>"
-        "<li><b>Genes at noise level.</b> On MAS5 arrays low intensities carry little signal (low_expression "
-        "flag).</li>"
+        "<li><b>Genes at noise level.</b> On MAS5 arrays low intensities carry little signal (genes under the "
+        "data set's noise floor in both groups are flagged not measurable).</li>"
         "<li><b>Heterogeneity.</b> In the meta-analysis a large I&sup2; widens the pooled CI: data sets disagree, "
         "often because the models differ (drug, tissue, selection).</li></ul>"
         "<h3>Gene sets</h3><table><thead><tr><th>set</th><th>up</th><th>down</th><th>source</th>"

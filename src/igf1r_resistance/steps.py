@@ -103,8 +103,19 @@ def run_prepare(dataset: str, settings: dict, inputs: dict[str, str], outputs: d
             "platform": str(table["platform"].iloc[0]) if "platform" in table and len(table) else "",
             "hgnc": inputs["hgnc"],
         }
+        preferred, preferred_source = None, ""
+        platform = str(settings.get("platform") or sources["platform"] or "")
+        choice = probe_choice_file(platform, inputs.get("jetset"))
+        if choice is not None:
+            from .probes import read_jetset_choice
+
+            preferred, preferred_source = read_jetset_choice(choice), f"Jetset choice for {platform}: {choice}"
+            sources["probe_choice"] = choice
+        else:
+            log.info("platform %s has no Jetset scores: per gene the probe with the highest mean (recorded)",
+                     platform or "?")
         prepared = prepare_dataset(inputs["series"], table, dataset, settings, sources=sources,
-                                   rename=mapper.current)
+                                   rename=mapper.current, preferred=preferred, preferred_source=preferred_source)
     elif kind == "geo_rnaseq":
         from .rnaseq import prepare_geo_rnaseq
 
@@ -140,11 +151,23 @@ def run_prepare(dataset: str, settings: dict, inputs: dict[str, str], outputs: d
              info.get("group_rule", "regex"), info["n_resistant"], info["n_sensitive"], info["n_excluded"],
              f", {info['n_intermediate']} intermediate (continuous test only)" if info.get("n_intermediate") else "")
     log.info("differential expression: %s", a.uns["de"]["method"])
+    floor = a.uns["noise_floor"]
+    log.info("noise floor: %s (%s) - %d of %d genes measurable; %s", floor["value"], floor["method"],
+             floor["n_measurable"], floor["n_genes"], floor["detail"])
     write_tsv(prepared.probes, outputs["probes"])
     write_tsv(prepared.samples, outputs["samples"])
     if prepared.cells is not None and outputs.get("cells"):
         write_h5ad(prepared.cells, outputs["cells"])
     write_h5ad(a, outputs["adata"])
+
+
+def probe_choice_file(platform: str, files) -> str | None:
+    """The Jetset choice table of `platform` among the prepare rule's `jetset` input (or None)."""
+    from .probes import choice_file_for
+
+    if files is None:
+        return None
+    return choice_file_for(platform, [files] if isinstance(files, str) else list(files))
 
 
 def de_options(adata) -> dict:
@@ -222,24 +245,43 @@ def run_scoring_gather(chunk_paths: list[str], gmt_paths: list[str], scoring: di
 
 
 def run_de(adata_path: str, de_config: dict, out: str, log: logging.Logger) -> None:
+    """limma's moderated t, resistant - sensitive, with topTable's confidence interval
+    (CI.L, CI.R at `de_config['confint']`, default 0.95) and whether the gene clears the data set's noise floor (`measurable`, from
+    prepare's var['measurable']; True for data prepared before the floor existed)."""
     from .limma import moderated_t
 
     adata, expr, groups = load_expression(adata_path)
     options = de_options(adata)
-    table = moderated_t(expr, groups, **options)
+    table = moderated_t(expr, groups, confint=float(de_config.get("confint", 0.95)), **options)
     log.info("limma moderated t, resistant - sensitive, %s", "limma-trend" if options["trend"] else "eBayes")
-    if bool(adata.uns.get("de", {}).get("low_expression_flag", True)):
-        threshold = float(np.nanquantile(table["AveExpr"], de_config["low_expression_quantile"]))
-        table["low_expression"] = table["AveExpr"] < threshold
-        log.info("limma: %d genes, %d with adj.P.Val < 0.05; low_expression below AveExpr %.3f (quantile %.2f)",
-                 len(table), int((table["adj.P.Val"] < 0.05).sum()), threshold,
-                 de_config["low_expression_quantile"])
-    else:  # e.g. per-gene z-scores: every gene averages ~0, so a noise floor cannot be read off AveExpr
-        table["low_expression"] = False
-        log.info("limma: %d genes; no low_expression flag for these values (%s)", len(table),
-                 adata.uns.get("log2", {}).get("scale", "as declared"))
+    if "measurable" in adata.var:
+        table["measurable"] = adata.var["measurable"].reindex(table["gene"].astype(str)).fillna(False).to_numpy(bool)
+    else:
+        table["measurable"] = True
+    floor = dict(adata.uns.get("noise_floor", {}))
+    log.info("limma: %d genes, %d with adj.P.Val < 0.05; %d not measurable (noise floor %s, %s)", len(table),
+             int((table["adj.P.Val"] < 0.05).sum()), int((~table["measurable"]).sum()), floor.get("value"),
+             floor.get("method", "none recorded"))
     table = table.sort_values(["P.Value", "gene"], na_position="last")
     write_tsv(table, out)
+
+
+def run_controls(dataset: str, de_path: str, controls: dict, fdr: float, out_table: str, out_status: str,
+                 log: logging.Logger) -> None:
+    """controls.tsv and controls_status.tsv of a data set from its de.tsv (see `controls`)."""
+    from .controls import STATUS_COLUMNS, evaluate_controls
+
+    de = read_tsv(de_path)
+    table, status = evaluate_controls(de, controls, fdr, dataset)
+    for row in table.itertuples(index=False):
+        log.info("control %s: expected %s, observed %s (logFC %.3g, adj.P.Val %.3g) -> passed %s", row.gene,
+                 row.expected, row.observed, row.logFC, row.adj_p_value, row.passed)
+    if status["flag"]:
+        log.warning("data set %s: controls %s (%s): %s", dataset, status["status"], status["flag"], status["message"])
+    else:
+        log.info("data set %s: controls %s: %s", dataset, status["status"], status["message"])
+    write_tsv(table, out_table)
+    write_tsv(pd.DataFrame([status], columns=STATUS_COLUMNS), out_status)
 
 
 def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict, extra: list[dict],

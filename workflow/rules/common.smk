@@ -12,6 +12,7 @@ from igf1r_resistance.config import dataset_type, validate_config  # noqa: E402
 from igf1r_resistance.errors import ConfigError  # noqa: E402
 from igf1r_resistance import resources  # noqa: E402
 from igf1r_resistance.acquire import mirrored_sources  # noqa: E402
+from igf1r_resistance.probes import JETSET_PLATFORMS  # noqa: E402
 
 try:
     config = validate_config(
@@ -52,6 +53,10 @@ def prepare_inputs(wildcards):
         inputs.update(
             series=f"{geo}/series_matrix.txt.gz",
             annotation=f"{geo}/platform_annotation.tsv.gz",
+            # Jetset's probe choice per Affymetrix platform (prepare picks the series' one)
+            jetset=[
+                f"workflow/resources/probes/jetset_{p}.tsv.gz" for p in JETSET_PLATFORMS
+            ],
         )
     elif kind == "geo_rnaseq":
         inputs.update(
@@ -73,7 +78,9 @@ def source_files(wildcards):
     fetch ran (fresh clone, dry run), their copies in the local GEO mirrors. Memory
     estimates of jobs whose inputs are not written yet stand on these."""
     settings = config["datasets"][wildcards.ds]
-    data = [f for k, f in prepare_inputs(wildcards).items() if k != "hgnc"]
+    data = [
+        f for k, f in prepare_inputs(wildcards).items() if k not in ("hgnc", "jetset")
+    ]
     present = [f for f in data if Path(f).exists()]
     if present:
         return present
@@ -104,6 +111,8 @@ def all_outputs():
         "gene_sets.gmt",
         "gsea.tsv",
         "camera.tsv",
+        "controls.tsv",
+        "controls_status.tsv",
         "hypotheses.tsv",
         "qc/pca.tsv",
         "qc/pca_variance.tsv",

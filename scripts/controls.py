@@ -1,0 +1,12 @@
+"""Snakemake adapter: the data set's positive controls read from limma's table."""
+
+from igf1r_resistance.runner import run_step
+from igf1r_resistance.steps import run_controls
+
+
+def step(smk, log):
+    run_controls(smk.wildcards.ds, smk.input.de, smk.params.controls, smk.params.fdr, smk.output.table,
+                 smk.output.status, log)
+
+
+run_step(snakemake, step)  # noqa: F821
