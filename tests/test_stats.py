@@ -345,14 +345,14 @@ def test_verdict_alpha_and_bad_direction() -> None:
 
 def test_verdict_needs_competitive_significance_in_the_same_direction() -> None:
     # self-contained significant, competitive significant, same sign: decided
-    assert st.verdict(0.5, 0.01, "up", competitive_p=0.01, competitive_sign=1) == "supported"
-    assert st.verdict(-0.5, 0.01, "up", competitive_p=0.01, competitive_sign=-1) == "contradicted"
+    assert st.verdict(0.5, 0.01, "up", competitive_fdr=0.01, competitive_sign=1) == "supported"
+    assert st.verdict(-0.5, 0.01, "up", competitive_fdr=0.01, competitive_sign=-1) == "contradicted"
     # competitive not significant, or significant the other way, or missing: not decided
-    assert st.verdict(0.5, 0.01, "up", competitive_p=0.2, competitive_sign=1) == "inconclusive"
-    assert st.verdict(0.5, 0.01, "up", competitive_p=0.01, competitive_sign=-1) == "inconclusive"
-    assert st.verdict(0.5, 0.01, "up", competitive_p=math.nan, competitive_sign=1) == "inconclusive"
+    assert st.verdict(0.5, 0.01, "up", competitive_fdr=0.2, competitive_sign=1) == "inconclusive"
+    assert st.verdict(0.5, 0.01, "up", competitive_fdr=0.01, competitive_sign=-1) == "inconclusive"
+    assert st.verdict(0.5, 0.01, "up", competitive_fdr=math.nan, competitive_sign=1) == "inconclusive"
     # not required (None): self-contained alone, as for genes and couplings
-    assert st.verdict(0.5, 0.01, "up", competitive_p=None) == "supported"
+    assert st.verdict(0.5, 0.01, "up", competitive_fdr=None) == "supported"
 
 
 def test_verdict_words_for_equivalence_measurability_and_roles() -> None:

@@ -42,7 +42,7 @@ EXTRA_COLUMNS = [
 #: drug_class are filled by the workflow step from the data set's metadata.
 VERDICT_COLUMNS = [
     "model", "model_type", "drug", "drug_class", "role", "confirmatory", "family",
-    "self_contained_p", "competitive_p", "random_percentile", "n_random_sets", "random_median",
+    "self_contained_p", "competitive_p", "competitive_fdr", "random_percentile", "n_random_sets", "random_median",
     "camera_p", "camera_direction", "camera_p_estimated_cor", "equivalence_p", "margin",
     "limma_t", "set_parts",
 ]
@@ -63,7 +63,7 @@ class HypothesisSettings:
     max_exact: int = 10_000
     n_permutations: int = 10_000
     seed: int = 0
-    n_random_sets: int = 1000  # random gene sets per set for the competitive null
+    n_random_sets: int = 2000  # random gene sets per set for the competitive null
     expression_bins: int = 10  # average-expression quantile bins the random genes are matched in
     gene_margin: float = 0.5  # equivalence margin of a gene, log2 fold change
     set_margin: float = 0.5  # equivalence margin of a set score, in pooled within-group SDs
@@ -648,14 +648,19 @@ def _finish(table: pd.DataFrame, settings: HypothesisSettings) -> pd.DataFrame:
     table["confirmatory"] = table["family"].eq(CONFIRMATORY)
     testable = table["verdict"].ne("not_testable") & table["p_value"].notna() & table["family"].ne("")
     table["fdr"] = np.nan
+    table["competitive_fdr"] = np.nan
     for _, idx in table[testable].groupby("family").groups.items():
         table.loc[idx, "fdr"] = stats.bh_fdr(table.loc[idx, "p_value"].to_numpy(float))
+        # the competitive p values of the family's set rows, BH-adjusted among themselves
+        comp = [i for i in idx if bool(table.at[i, "_competitive_required"]) and pd.notna(table.at[i, "competitive_p"])]
+        if comp:
+            table.loc[comp, "competitive_fdr"] = stats.bh_fdr(table.loc[comp, "competitive_p"].to_numpy(float))
     verdicts = []
     for r in table.to_dict("records"):
         required = bool(r["_competitive_required"])
         verdicts.append(stats.verdict(
             r["effect"] if r["effect"] is not None else math.nan, r["fdr"], r["predicted"], alpha=settings.alpha,
-            competitive_p=r["competitive_p"] if required else None,
+            competitive_fdr=r["competitive_fdr"] if required else None,
             competitive_sign=r["_competitive_sign"] if required else None,
             equivalence_p=r["equivalence_p"] if pd.notna(r["equivalence_p"]) else None,
             measurable=bool(r["measurable"]), testable=r["verdict"] != "not_testable", role=str(r["role"]),

@@ -730,7 +730,7 @@ def verdict(
     predicted: str,
     *,
     alpha: float = 0.05,
-    competitive_p: float | None = None,
+    competitive_fdr: float | None = None,
     competitive_sign: float | None = None,
     equivalence_p: float | None = None,
     measurable: bool = True,
@@ -745,11 +745,11 @@ def verdict(
     * ``not_testable`` when not `testable` (too few genes, a group with < 3 samples);
     * ``not_measurable`` when not `measurable` (the gene, or every gene of the set, at
       the noise floor);
-    * decided when ``fdr < alpha``, the effect is non-zero and -- when `competitive_p` is
-      given (not None) -- the competitive test is significant too, ``competitive_p <
-      alpha``, in the same direction (`competitive_sign`, the sign of the effect relative
-      to the random gene sets, equals the effect's sign); a NaN `competitive_p` never
-      decides. A decided row is ``changed`` for a two-sided prediction ("changed": never
+    * decided when ``fdr < alpha``, the effect is non-zero and -- when `competitive_fdr` is
+      given (not None) -- the competitive test is significant too, ``competitive_fdr <
+      alpha`` (the competitive p BH-adjusted within the same family as `fdr`), in the same
+      direction (`competitive_sign`, the sign of the effect relative to the random gene
+      sets, equals the effect's sign); a NaN `competitive_fdr` never decides. A decided row is ``changed`` for a two-sided prediction ("changed": never
       read as support of a direction), ``supported`` when the effect has the predicted
       sign ("up"/"positive" > 0, "down"/"negative" < 0), ``contradicted`` otherwise;
     * ``no_change`` when the equivalence test puts the effect inside its margin
@@ -758,7 +758,8 @@ def verdict(
 
     The null of a decided row is the intersection-union of "the score does not differ
     between the groups" (self-contained, BH-adjusted) and "the set moves no more than
-    random gene sets of its size and expression" (competitive): both must be rejected.
+    random gene sets of its size and expression" (competitive): both must be rejected, each
+    with its false discovery rate controlled within the family.
 
     Raises:
         ValueError: unknown `predicted` or alpha outside (0, 1).
@@ -777,8 +778,8 @@ def verdict(
         return "not_measurable"
     effect, fdr = float(effect), float(fdr)
     decided = not (math.isnan(effect) or math.isnan(fdr) or effect == 0) and fdr < alpha
-    if decided and competitive_p is not None:
-        cp = float(competitive_p)
+    if decided and competitive_fdr is not None:
+        cp = float(competitive_fdr)
         sign = float(competitive_sign) if competitive_sign is not None else math.nan
         decided = cp < alpha and not math.isnan(sign) and sign != 0 and (sign > 0) == (effect > 0)
     if decided:

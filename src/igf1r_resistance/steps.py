@@ -321,7 +321,7 @@ def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set
         methods=tuple(scoring["methods"]), primary=scoring["primary"], min_size=gene_set_config["min_size"],
         alpha=hyp_config["fdr"], p_value=hyp_config["p_value"], max_exact=hyp_config["max_exact"],
         n_permutations=hyp_config["permutations"], seed=hyp_config["seed"],
-        n_random_sets=hyp_config.get("random_sets", 1000), expression_bins=hyp_config.get("expression_bins", 10),
+        n_random_sets=hyp_config.get("random_sets", 2000), expression_bins=hyp_config.get("expression_bins", 10),
         gene_margin=hyp_config.get("gene_margin", 0.5), set_margin=hyp_config.get("set_margin", 0.5),
     )
     response = None
