@@ -376,3 +376,41 @@ def test_camera_is_shown_beside_the_competitive_p():
     assert table.loc["up_set_up", "camera_p"] == 1e-5 and table.loc["up_set_up", "camera_direction"] == "up"
     assert table.loc["up_set_up", "camera_p_estimated_cor"] == 3e-3
     assert np.isnan(table.loc["flat_set_up", "camera_p"])
+
+
+def test_quantile_normalise_equals_limma():
+    from pathlib import Path
+
+    from igf1r_resistance.hypotheses import quantile_normalise
+
+    ref = Path(__file__).parent / "data" / "reference"
+    x = pd.read_csv(ref / "limma_quantile_input.tsv", sep="\t", index_col=0)
+    want = pd.read_csv(ref / "limma_quantile_normalised.tsv", sep="\t", index_col=0)
+    assert x.apply(lambda c: c.duplicated().any()).any()  # the fixture has ties
+    pd.testing.assert_frame_equal(quantile_normalise(x), want, check_exact=False, rtol=1e-12)
+
+
+def test_quantile_sensitivity_flags_a_verdict_made_by_a_global_shift():
+    """Resistant arrays 1 log2 brighter overall: every gene looks up by ~1 in limma, which
+    quantile normalisation removes; the gene verdict flips, the planted set's does not."""
+    from igf1r_resistance.hypotheses import quantile_sensitivity
+    from igf1r_resistance.limma import moderated_t
+
+    expr, groups, sets = synthetic(n_per_group=4)
+    rng = np.random.default_rng(2)
+    expr = expr * 0.3 + 8  # tight replicates
+    expr.loc["G500"] = [10.0, 10.1, 9.9, 10.05, 10.02, 9.98, 10.1, 9.95]  # unchanged in truth
+    expr.iloc[:, :4] += 1.0 + rng.normal(0, 0.02, 4)  # global intensity shift of the resistant arrays
+    expr.iloc[:20, :4] += 1.0  # UPSET really up beyond it
+    hyps = [Hypothesis("g500_up", "", "gene", "up", gene="G500"),
+            Hypothesis("up_set_up", "", "group", "up", gene_set="UPSET")]
+    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    settings = HypothesisSettings(methods=("singscore",), primary="singscore", n_random_sets=300)
+    args = ("SYN", expr, groups, used, sets, hyps, settings)
+    table = evaluate("SYN", scores, expr, groups, used, sets, hyps, settings, de=moderated_t(expr, groups))
+    out = quantile_sensitivity(table, *args).set_index("hypothesis")
+    assert out.loc["g500_up", "verdict"] == "supported"  # the shift alone
+    assert out.loc["g500_up", "quantile_verdict"] != "supported" and out.loc["g500_up", "quantile_flip"]
+    assert out.loc["up_set_up", "quantile_verdict"] == out.loc["up_set_up", "verdict"] == "supported"
+    assert not out.loc["up_set_up", "quantile_flip"]

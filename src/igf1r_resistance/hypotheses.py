@@ -44,7 +44,7 @@ VERDICT_COLUMNS = [
     "model", "model_type", "drug", "drug_class", "role", "confirmatory", "family",
     "self_contained_p", "competitive_p", "competitive_fdr", "random_percentile", "n_random_sets", "random_median",
     "camera_p", "camera_direction", "camera_p_estimated_cor", "equivalence_p", "margin",
-    "limma_t", "set_parts",
+    "limma_t", "set_parts", "quantile_verdict", "quantile_flip",
 ]
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS + VERDICT_COLUMNS
 GENE_METHOD = "expression"
@@ -382,6 +382,62 @@ def _add_camera(table: pd.DataFrame, camera: pd.DataFrame | None, sets_used: dic
         table.at[i, "camera_direction"] = direction if isinstance(direction, str) else ""
         if "p_value_estimated_cor" in cam.columns:
             table.at[i, "camera_p_estimated_cor"] = float(cam.at[name, "p_value_estimated_cor"])
+    return table
+
+
+def quantile_normalise(expression: pd.DataFrame) -> pd.DataFrame:
+    """Quantile normalisation across samples (Bolstad et al. 2003), as limma's
+    ``normalizeBetweenArrays(x, method = "quantile")`` on complete genes: every sample gets
+    the mean of the sorted samples as its distribution; tied values share the mean of their
+    quantiles (interpolated at their average rank). Genes with a missing value are dropped."""
+    from scipy.stats import rankdata
+
+    values = expression.to_numpy(dtype=float)
+    complete = np.isfinite(values).all(axis=1)
+    values = values[complete]
+    target = np.sort(values, axis=0).mean(axis=1)
+    ranks = rankdata(values, method="average", axis=0) - 1.0
+    grid = np.arange(len(target), dtype=float)
+    out = np.column_stack([np.interp(ranks[:, j], grid, target) for j in range(values.shape[1])])
+    return pd.DataFrame(out, index=expression.index[complete], columns=expression.columns)
+
+
+def quantile_sensitivity(table: pd.DataFrame, dataset: str, expression: pd.DataFrame, groups: pd.Series,
+                         sets_used: dict[str, GeneSet], sets_full: dict[str, GeneSet],
+                         hypotheses: list[Hypothesis], settings: HypothesisSettings, *,
+                         measurable: pd.Series | None = None, trend: bool = False) -> pd.DataFrame:
+    """Flag the confirmatory verdicts that flip when the data are quantile-normalised first.
+
+    The confirmatory family is recomputed from quantile-normalised expression (the primary
+    method's scores, limma's moderated t for the genes, the same competitive null): it does
+    not depend on the other methods, so the primary method alone is scored. singscore ranks
+    genes within a sample, which quantile normalisation keeps, so its set verdicts move only
+    through ties; gene verdicts move with limma's fold changes. Adds `quantile_verdict` and
+    `quantile_flip` (True when the verdict differs) to the confirmatory rows of `table`.
+    """
+    from .limma import moderated_t
+    from .scoring import score_gene_sets
+
+    grouped = groups[groups.isin(["resistant", "sensitive"])]
+    qn = quantile_normalise(expression[grouped.index])
+    used = {name: GeneSet(s.name, tuple(g for g in s.up if g in qn.index), tuple(g for g in s.down if g in qn.index),
+                          s.source) for name, s in sets_used.items()}
+    used = {k: v for k, v in used.items() if len(v.up)}
+    scores = score_gene_sets(qn, list(used.values()), [settings.primary], min_size=1)
+    de = moderated_t(qn, grouped, trend=trend)
+    primary_only = HypothesisSettings(**{**settings.__dict__, "methods": (settings.primary,)})
+    again = evaluate(dataset, scores, qn, grouped, used, sets_full, hypotheses, primary_only, de=de,
+                     measurable=measurable)
+    again = again[again["confirmatory"]].drop_duplicates(["hypothesis", "method"])
+    by_key = dict(zip(zip(again["hypothesis"], again["method"]), again["verdict"]))
+    table = table.copy()
+    conf = table["confirmatory"].astype(bool)
+    qv = [by_key.get((h, m), np.nan) for h, m in zip(table.loc[conf, "hypothesis"], table.loc[conf, "method"])]
+    table["quantile_verdict"] = table["quantile_verdict"].astype(object)
+    table["quantile_flip"] = table["quantile_flip"].astype(object)
+    table.loc[conf, "quantile_verdict"] = qv
+    table.loc[conf, "quantile_flip"] = [isinstance(v, str) and v != old
+                                        for v, old in zip(qv, table.loc[conf, "verdict"])]
     return table
 
 

@@ -374,6 +374,14 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_con
         measurable = pd.Series(adata.var["measurable"].astype(bool).to_numpy(), index=adata.var_names.astype(str))
     table = evaluate(*args, response=response, permutations=permutations, de=de, camera=camera,
                      measurable=measurable, extra_rows=extra_rows)
+    if hyp_config.get("quantile_sensitivity", True):
+        from .hypotheses import quantile_sensitivity
+
+        table = quantile_sensitivity(table, *args[:1], args[2], args[3], args[4], args[5], args[6], args[7],
+                                     measurable=measurable, trend=de_options(adata)["trend"])
+        flips = table.loc[table["quantile_flip"].eq(True), "hypothesis"].tolist()
+        log.info("quantile-normalisation sensitivity: %d confirmatory verdicts flip%s", len(flips),
+                 f" ({', '.join(flips)})" if flips else "")
     info = adata.uns.get("dataset", {})
     table["model"] = dataset  # contract 1: the data-set id until a data set holds several models
     table["model_type"] = str(info.get("model_type", ""))

@@ -10,6 +10,8 @@
 #                                                    limma_gse15709 fixture (eBayes, no trend)
 #   tests/data/reference/limma_confint_gse15709_robust.tsv  the same with eBayes(robust = TRUE)
 #                                                    (gene-wise df.total)
+#   tests/data/reference/limma_quantile_{input,normalised}.tsv  normalizeBetweenArrays(x, "quantile")
+#                                                    on a 15 x 4 matrix with ties
 
 suppressPackageStartupMessages(library(limma))
 
@@ -56,3 +58,14 @@ for (robust in c(FALSE, TRUE)) {
   name <- if (robust) "limma_confint_gse15709_robust.tsv" else "limma_confint_gse15709.tsv"
   write.table(out, file.path(refdir, name), quote = FALSE, sep = "\t", row.names = FALSE)
 }
+
+# ---- quantile normalisation (hypotheses.quantile_normalise), with ties
+set.seed(7)
+qx <- matrix(round(rnorm(60, 8, 2), 1), nrow = 15,
+             dimnames = list(paste0("G", 1:15), paste0("S", 1:4)))
+qx[, 2] <- qx[, 2] + 1
+qn <- normalizeBetweenArrays(qx, method = "quantile")
+write.table(data.frame(gene = rownames(qx), apply(qx, 2, fmt), check.names = FALSE),
+            file.path(refdir, "limma_quantile_input.tsv"), quote = FALSE, sep = "\t", row.names = FALSE)
+write.table(data.frame(gene = rownames(qn), apply(qn, 2, fmt), check.names = FALSE),
+            file.path(refdir, "limma_quantile_normalised.tsv"), quote = FALSE, sep = "\t", row.names = FALSE)
