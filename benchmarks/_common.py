@@ -68,13 +68,25 @@ def demo_expression(dataset: str = "GSE15709", cache: Path = CACHE) -> tuple[pd.
     """The demo data set prepared by the pipeline's own fetch + prepare code (offline, from
     .test/geo), cached in `cache` (benchmarks/.cache); returns (genes measured in every
     grouped sample x grouped samples, log2; groups)."""
-    from igf1r_resistance.acquire import fetch_platform_annotation, fetch_series
+    from igf1r_resistance.acquire import fetch_platform_annotation, fetch_series, fetch_suppl
     from igf1r_resistance.steps import load_expression, run_prepare
 
     config = load_config()
     settings = config["datasets"][dataset]
     out = Path(cache) / dataset
     adata = out / "expression.h5ad"
+    if not adata.exists() and settings.get("type") == "single_cell":  # the single-cell demo (GSE108383)
+        out.mkdir(parents=True, exist_ok=True)
+        log = logging.getLogger("benchmarks.prepare")
+        geo = {**config["geo"], "local_mirrors": [str(REPO / ".test" / "geo")], "offline": True,
+               "cache_dir": str(out / "cache")}
+        data = out / settings["suppl_file"]
+        fetch_suppl(dataset, settings, geo, data, log)
+        inputs = {"data": str(data), "hgnc": str(REPO / "workflow" / "resources" / "hgnc_symbols.tsv.gz")}
+        outputs = {"adata": str(adata), "samples": str(out / "samples.tsv"), "probes": str(out / "probes.tsv"),
+                   "cells": str(out / "cells.tsv")}
+        run_prepare(dataset, settings, inputs, outputs, log,
+                    sample_schema=str(REPO / "workflow" / "schemas" / "samples.schema.yaml"))
     if not adata.exists():
         out.mkdir(parents=True, exist_ok=True)
         log = logging.getLogger("benchmarks.prepare")
@@ -104,29 +116,37 @@ class Pipeline:
     """
 
     def __init__(self, config: dict | None = None, methods: list[str] | None = None,
-                 n_permutations: int | None = None):
+                 n_permutations: int | None = None, gmt: list[str] = (), random_sets: int | None = None):
         config = config or load_config()
         self.scoring = config["scoring"]
         self.methods = list(methods or self.scoring["methods"])
         hyp = config["hypotheses"]
         self.min_size = config["gene_sets"]["min_size"]
-        _, self.sets, self.hyps = gs.collect(CATALOGUE, [], [])
+        _, self.sets, self.hyps = gs.collect(CATALOGUE, list(gmt), [])
         self.settings = HypothesisSettings(
             methods=tuple(self.methods), primary=self.scoring["primary"], min_size=self.min_size,
             alpha=hyp["fdr"], p_value=hyp["p_value"], max_exact=hyp["max_exact"],
             n_permutations=n_permutations or hyp["permutations"], seed=hyp["seed"],
+            n_random_sets=random_sets or hyp.get("random_sets", 2000),
+            expression_bins=hyp.get("expression_bins", 10), gene_margin=hyp.get("gene_margin", 0.5),
+            set_margin=hyp.get("set_margin", 0.5),
         )
 
     def run(self, expr: pd.DataFrame, groups: pd.Series, extra_sets: list[gs.GeneSet] = (),
             extra_hyps: list[gs.Hypothesis] = ()) -> pd.DataFrame:
+        """hypotheses.tsv of the workflow for `expr` (gene rows from limma's moderated t, as
+        rule hypotheses reads them from de.tsv)."""
+        from igf1r_resistance.limma import moderated_t
+
         sets = self.sets + list(extra_sets)
         hyps = self.hyps + list(extra_hyps)
         complete = scorable_genes(expr)
         mins = set_min_sizes(sets, hyps, self.min_size)
         usable = used_sets(sets, complete.index, mins)
         scores = score_gene_sets(complete, usable, self.methods, min_size=1, seed=self.scoring["seed"])
+        de = moderated_t(expr, groups)
         return evaluate("BENCH", scores, expr, groups, {s.name: s for s in usable},
-                        {s.name: s for s in sets}, hyps, self.settings)
+                        {s.name: s for s in sets}, hyps, self.settings, de=de)
 
 
 class Timer:

@@ -8,7 +8,7 @@ def step(smk, log):
     run_hypotheses(
         smk.wildcards.ds, smk.input.adata, smk.input.scores, smk.params.gene_sets,
         smk.params.hypotheses, smk.params.scoring, smk.output[0], log,
-        permutation_chunks=list(smk.input.permutations),
+        permutation_chunks=list(smk.input.permutations), de_path=smk.input.de, camera_path=smk.input.camera,
     )
 
 

@@ -38,9 +38,13 @@ def test_null_verdicts_stay_within_fdr(calibration) -> None:
     table = module.null_table(summary.null).set_index("null data")
     assert set(table.index) == {"simulated", "real_within_group"}
     assert table.loc["simulated", "data sets"] == 24 and table.loc["real_within_group", "data sets"] == 20
-    assert (table["group/gene tests"] > 0).all()
-    assert (table["false, per test"] <= 0.05).all()
-    assert (table["data sets with any"] <= 0.05).all()
+    # 2 vs 3 within-group splits: a group with fewer than 3 samples is not_testable (issue 13
+    # item 4; before, these splits were tested); the real-data null is now the random-set
+    # null on the demo data (tests/test_specificity.py)
+    assert table.loc["simulated", "group/gene tests"] > 0
+    assert table.loc["real_within_group", "group/gene tests"] == 0
+    sim = table.loc["simulated"]
+    assert sim["false, per test"] <= 0.05 and sim["data sets with any"] <= 0.05
     # the simulated nulls carry the real data's inter-gene correlation (camera's estimator)
     assert summary.sim_correlation == pytest.approx(summary.real_correlation, abs=0.05)
 

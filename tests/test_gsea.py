@@ -133,8 +133,17 @@ def test_gsea_step_writes_gsea_and_camera_for_every_set(tmp_path) -> None:
     expected = sorted(gsea_sets(sets))
     assert sorted(gsea["gene_set"]) == expected
     assert sorted(cam["gene_set"]) == expected
-    assert list(cam.columns) == [*CAMERA_COLUMNS, "note"]
+    # camera with the fixed and with the estimated inter-gene correlation (issue 13 item 1)
+    assert list(cam.columns) == [*CAMERA_COLUMNS, "correlation_estimated", "p_value_estimated_cor", "note"]
     g, c = gsea.set_index("gene_set"), cam.set_index("gene_set")
+    from igf1r_resistance.limma import camera as limma_camera
+    from igf1r_resistance.steps import load_expression
+
+    _, expr, groups = load_expression(adata)
+    prolif = [gene for s in sets if s.name == "PROLIFERATION" for gene in s.up]
+    est = limma_camera(expr.dropna(), groups, {"PROLIFERATION": prolif}, inter_gene_cor=None).set_index("gene_set")
+    assert c.loc["PROLIFERATION", "p_value_estimated_cor"] == pytest.approx(est.loc["PROLIFERATION", "p_value"])
+    assert c.loc["PROLIFERATION", "correlation_estimated"] == pytest.approx(est.loc["PROLIFERATION", "correlation"])
     assert g.loc["PROLIFERATION", "nes"] > 0 and g.loc["PROLIFERATION", "fdr"] < 0.05
     assert c.loc["PROLIFERATION", "direction"] == "up" and c.loc["PROLIFERATION", "fdr"] < 0.05
     # IGF1R_REPRESSORS has 4 genes but its hypothesis accepts 2: tested like the hypothesis

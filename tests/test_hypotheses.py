@@ -76,22 +76,125 @@ def test_known_answers():
     assert "2 of 5 genes measured" in tiny["note"] and "NOT_MEASURED_1" in tiny["genes_missing"]
 
 
-def test_coupling_detects_anticorrelated_sets():
+def test_group_difference_alone_makes_no_coupling():
+    """UPSET up and DOWNSET down in resistant cells, unrelated within the groups: pooled over
+    the samples they anticorrelate (rho ~ -0.7, the old test), within the groups they do not
+    (issue 13 item 9). This test expected "supported" before the coupling was group-adjusted."""
+    from igf1r_resistance import stats as st
+
     expr, groups, sets = synthetic(n_per_group=12)
     table = run(expr, groups, sets)
     row = table[(table["hypothesis"] == "up_vs_down") & table["primary"]].iloc[0]
-    assert row["effect"] < -0.5 and row["effect_measure"] == "spearman_rho"
-    assert row["verdict"] == "supported"  # predicted negative
+    assert row["effect_measure"] == "spearman_rho_within_groups"
+    assert row["verdict"] == "inconclusive" and abs(row["effect"]) < 0.5
+    wide = score_gene_sets(expr, [restrict(sets["UPSET"], expr.index), restrict(sets["DOWNSET"], expr.index)],
+                           ["singscore"], min_size=5).pivot(index="gene_set", columns="sample", values="score")
+    pooled, _ = st.spearman(wide.loc["UPSET", expr.columns], wide.loc["DOWNSET", expr.columns])
+    assert pooled < -0.5  # what the unadjusted coupling used to report
 
 
-def test_fdr_is_bh_over_all_testable_rows():
+def test_coupling_within_groups_is_detected_with_bonett_wright_ci():
+    from igf1r_resistance import stats as st
+
+    expr, groups, sets = synthetic(n_per_group=12, shift_up=0.0, shift_down=0.0)
+    latent = np.random.default_rng(5).normal(0, 1.5, expr.shape[1])
+    expr.iloc[:20] += latent  # UPSET follows a per-sample factor
+    expr.iloc[20:40] -= latent  # DOWNSET the opposite: a real coupling inside each group
+    table = run(expr, groups, sets)
+    row = table[(table["hypothesis"] == "up_vs_down") & table["primary"]].iloc[0]
+    assert row["effect"] < -0.5 and row["verdict"] == "supported"  # predicted negative
+    # CI: Fisher z +- 1.96 sqrt((1 + rho^2 / 2) / (n - 1 - 3)), n - 1 for the two group means
+    half = st.Z_975 * np.sqrt(st.spearman_z_variance(row["effect"], 24 - 1))
+    assert row["ci_low"] == pytest.approx(np.tanh(np.arctanh(row["effect"]) - half))
+    assert row["ci_high"] == pytest.approx(np.tanh(np.arctanh(row["effect"]) + half))
+
+
+def test_fdr_is_bh_within_each_family():
+    """One confirmatory family (primary method x role primary); each other method is its own
+    sensitivity family (issue 13 item 3; this test checked BH over all rows before)."""
     from igf1r_resistance.stats import bh_fdr
 
     expr, groups, sets = synthetic()
     table = run(expr, groups, sets)
     ok = table["verdict"] != "not_testable"
-    np.testing.assert_allclose(table.loc[ok, "fdr"], bh_fdr(table.loc[ok, "p_value"].to_numpy()))
+    assert set(table.loc[table["primary"], "family"]) == {"confirmatory"}
+    assert table["confirmatory"].eq(table["primary"]).all()
+    for family, sub in table[ok].groupby("family"):
+        np.testing.assert_allclose(sub["fdr"], bh_fdr(sub["p_value"].to_numpy()), err_msg=family)
+    assert set(table.loc[~table["primary"], "family"]) == {f"sensitivity:{m}" for m in METHODS if m != "singscore"}
     assert table.loc[~ok, "fdr"].isna().all()
+
+
+def _confirmatory(table):
+    prim = table[table["confirmatory"]].set_index("hypothesis")
+    return prim[["fdr", "verdict", "competitive_p"]]
+
+
+def test_adding_or_dropping_methods_and_exploratory_sets_changes_no_primary_fdr_or_verdict():
+    """The FDR-invariance test of issue 13: the confirmatory rows are identical whether the
+    secondary methods are run or not, and whether exploratory (GMT) sets are added."""
+    expr, groups, sets = synthetic(shift_up=0.6, shift_down=-0.6)
+    full = run(expr, groups, sets)
+    alone = run(expr, groups, sets, methods=("singscore",))
+    two = run(expr, groups, sets, methods=("singscore", "zscore"))
+    pd.testing.assert_frame_equal(_confirmatory(full), _confirmatory(alone))
+    pd.testing.assert_frame_equal(_confirmatory(two), _confirmatory(alone))
+    # exploratory GMT sets: their own family
+    extra_sets = dict(sets)
+    hyps = list(HYPS)
+    for i in range(8):
+        name = f"RANDOM{i}_UP"
+        extra_sets[name] = GeneSet(name, tuple(expr.index[100 + 20 * i: 120 + 20 * i]))
+        hyps.append(Hypothesis(name, "", "group", "up", gene_set=name, exploratory=True))
+    used = {k: restrict(v, expr.index) for k, v in extra_sets.items() if len(restrict(v, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    settings = HypothesisSettings(methods=("singscore",), primary="singscore")
+    with_gmt = evaluate("SYN", scores, expr, groups, used, extra_sets, hyps, settings)
+    pd.testing.assert_frame_equal(_confirmatory(with_gmt), _confirmatory(alone))
+    assert set(with_gmt.loc[with_gmt["hypothesis"].str.startswith("RANDOM"), "family"]) == {"exploratory"}
+    # a role other than primary leaves the family too (getattr(h, "role", "primary"))
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class RoleHypothesis(Hypothesis):
+        role: str = "primary"
+
+    hyps2 = list(HYPS) + [RoleHypothesis("flat_support", "", "group", "up", gene_set="FLATSET", role="supporting"),
+                          RoleHypothesis("flat_context", "", "group", "up", gene_set="FLATSET", role="context")]
+    used = {k: restrict(v, expr.index) for k, v in sets.items() if len(restrict(v, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    roles = evaluate("SYN", scores, expr, groups, used, sets, hyps2, settings).set_index("hypothesis")
+    assert roles.loc["flat_support", "family"] == "role:supporting"
+    assert roles.loc["flat_context", "verdict"] == "context" and np.isnan(roles.loc["flat_context", "fdr"])
+    pd.testing.assert_frame_equal(_confirmatory(roles.reset_index()), _confirmatory(alone))
+
+
+def test_extra_rows_join_the_confirmatory_family_before_fdr():
+    """Contract 2: rows computed elsewhere (a hand-made PROGENy-like row) join the family."""
+    from igf1r_resistance.stats import bh_fdr
+
+    expr, groups, sets = synthetic(shift_up=0.6, shift_down=-0.6)
+    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    settings = HypothesisSettings(methods=("singscore",), primary="singscore")
+    base = evaluate("SYN", scores, expr, groups, used, sets, HYPS, settings)
+    extra = pd.DataFrame([
+        {"hypothesis": "pi3k_footprint_up", "method": "progeny_ulm", "effect": 2.5, "ci_low": 1.0, "ci_high": 4.0,
+         "self_contained_p": 0.001, "competitive_p": 0.004, "predicted": "up"},
+        {"hypothesis": "mapk_footprint_up", "method": "progeny_ulm", "effect": 1.5, "ci_low": 0.2, "ci_high": 2.8,
+         "self_contained_p": 0.002, "competitive_p": 0.3, "predicted": "up"},
+    ])
+    table = evaluate("SYN", scores, expr, groups, used, sets, HYPS, settings, extra_rows=extra)
+    conf = table[table["confirmatory"]]
+    assert {"pi3k_footprint_up", "mapk_footprint_up"} <= set(conf["hypothesis"])
+    testable = conf[conf["verdict"] != "not_testable"]
+    np.testing.assert_allclose(testable["fdr"], bh_fdr(testable["p_value"].to_numpy()))
+    got = table.set_index("hypothesis")
+    assert got.loc["pi3k_footprint_up", "verdict"] == "supported"
+    assert got.loc["mapk_footprint_up", "verdict"] == "inconclusive"  # competitive p 0.3
+    # joined before BH: the other confirmatory rows' FDRs are those of the enlarged family
+    ids = base.loc[base["confirmatory"] & base["fdr"].notna(), "hypothesis"]
+    assert not np.allclose(got.loc[ids, "fdr"].to_numpy(), base.set_index("hypothesis").loc[ids, "fdr"].to_numpy())
 
 
 def test_small_shift_with_three_vs_three_is_inconclusive():
@@ -180,3 +283,134 @@ def test_gather_permutations_refuses_missing_chunks():
         gather_permutations([chunks[0], chunks[0], chunks[1], chunks[2]], "SYN")
     with pytest.raises(ValueError, match="no permutation counts for up_set_up/singscore"):
         evaluate(*args, permutations={})
+
+
+def test_every_hypothesis_testable_and_the_new_verdict_columns():
+    """No untestable row at all (a data set where everything is measured), 3 vs 3 samples."""
+    expr, groups, sets = synthetic(n_per_group=3)
+    hyps = [h for h in HYPS if h.id not in ("tiny_up", "absent_gene")]
+    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    settings = HypothesisSettings(methods=("singscore",), primary="singscore", n_random_sets=500)
+    table = evaluate("SYN", scores, expr, groups, used, sets, hyps, settings).set_index("hypothesis")
+    assert (table["verdict"] != "not_testable").all()
+    up = table.loc["up_set_up"]
+    assert up["verdict"] == "supported" and up["competitive_p"] == pytest.approx(2 / 501)
+    assert up["random_percentile"] == 100 and up["n_random_sets"] == 500 and up["set_parts"] == "up"
+    assert table.loc["flat_set_up", "verdict"] == "inconclusive"
+    assert np.isnan(table.loc["g0_up", "competitive_p"])  # genes: no competitive requirement
+
+
+def _simple(expr, groups, sets, hyps, **kw):
+    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    settings = HypothesisSettings(methods=("singscore",), primary="singscore", n_random_sets=300)
+    return evaluate("SYN", scores, expr, groups, used, sets, hyps, settings, **kw).set_index("hypothesis")
+
+
+def test_gene_hypotheses_use_limma_from_de():
+    """Item 5: effect, CI and p of a gene are limma's (de.tsv); without CI.L/CI.R the CI is
+    limma.confint from logFC, t and P.Value -- the same numbers."""
+    from igf1r_resistance.limma import moderated_t
+
+    expr, groups, sets = synthetic(n_per_group=3)
+    de = moderated_t(expr, groups)
+    hyps = [Hypothesis("g0_up", "", "gene", "up", gene="G0"), Hypothesis("g500_up", "", "gene", "up", gene="G500")]
+    table = _simple(expr, groups, sets, hyps, de=de)
+    ref = de.set_index("gene")
+    row = table.loc["g0_up"]
+    assert row["effect"] == pytest.approx(ref.loc["G0", "logFC"]) and row["p_value"] == ref.loc["G0", "P.Value"]
+    assert row["limma_t"] == pytest.approx(ref.loc["G0", "t"]) and row["effect_measure"] == "log2_fold_change"
+    assert row["ci_low"] < row["effect"] < row["ci_high"]
+    # with CI columns present they are used as they are
+    de2 = de.assign(**{"CI.L": -9.0, "CI.R": 9.0})
+    assert _simple(expr, groups, sets, hyps, de=de2).loc["g0_up", "ci_low"] == -9.0
+    # no change: G500 is unshifted; a wide margin makes it equivalent, the default 0.5 log2
+    # with 3 vs 3 noisy replicates (sd 1) does not
+    assert table.loc["g500_up", "verdict"] == "inconclusive"
+    settings = HypothesisSettings(methods=("singscore",), primary="singscore", n_random_sets=300, gene_margin=5.0)
+    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    wide = evaluate("SYN", scores, expr, groups, used, sets, hyps, settings, de=de).set_index("hypothesis")
+    assert wide.loc["g500_up", "verdict"] == "no_change" and wide.loc["g500_up", "margin"] == 5.0
+
+
+def test_not_measurable_and_small_groups():
+    expr, groups, sets = synthetic(n_per_group=4)
+    hyps = [Hypothesis("g0_up", "", "gene", "up", gene="G0"), Hypothesis("up_set_up", "", "group", "up",
+                                                                        gene_set="UPSET")]
+    measurable = pd.Series(True, index=expr.index)
+    measurable[["G0"] + [f"G{i}" for i in range(20)]] = False  # G0 and every UPSET gene at the floor
+    table = _simple(expr, groups, sets, hyps, measurable=measurable)
+    assert table.loc["g0_up", "verdict"] == "not_measurable"
+    assert table.loc["up_set_up", "verdict"] == "not_measurable"
+    measurable[["G3"]] = True  # one measurable gene: the set is judged
+    assert _simple(expr, groups, sets, hyps, measurable=measurable).loc["up_set_up", "verdict"] == "supported"
+    # a group with 2 samples: not_testable (3 needed)
+    two = groups.copy()
+    two[["R0", "R1"]] = "excluded"
+    small = _simple(expr, two, sets, hyps)
+    assert (small["verdict"] == "not_testable").all() and small["note"].str.contains("fewer than 3 samples").all()
+
+
+def test_down_part_too_small_is_recorded_not_silent():
+    expr, groups, sets = synthetic()
+    sets = dict(sets)
+    sets["UPDOWN"] = GeneSet("UPDOWN", tuple(expr.index[:20]), ("G20", "G21", "NOPE1", "NOPE2", "NOPE3"))
+    sets["UPDOWN_OK"] = GeneSet("UPDOWN_OK", tuple(expr.index[:20]), tuple(expr.index[20:30]))
+    hyps = [Hypothesis("ud", "", "group", "up", gene_set="UPDOWN"),
+            Hypothesis("ud_ok", "", "group", "up", gene_set="UPDOWN_OK")]
+    table = _simple(expr, groups, sets, hyps)
+    assert table.loc["ud", "set_parts"] == "up_only"
+    assert "down part: 2 of 5 genes measured" in table.loc["ud", "note"]
+    assert table.loc["ud_ok", "set_parts"] == "up+down"
+
+
+def test_camera_is_shown_beside_the_competitive_p():
+    expr, groups, sets = synthetic()
+    camera = pd.DataFrame({"gene_set": ["UPSET", "DOWNSET"], "direction": ["up", "down"], "p_value": [1e-5, 2e-4],
+                           "p_value_estimated_cor": [3e-3, 0.04]})
+    hyps = [Hypothesis("up_set_up", "", "group", "up", gene_set="UPSET"),
+            Hypothesis("flat_set_up", "", "group", "up", gene_set="FLATSET")]
+    table = _simple(expr, groups, sets, hyps, camera=camera)
+    assert table.loc["up_set_up", "camera_p"] == 1e-5 and table.loc["up_set_up", "camera_direction"] == "up"
+    assert table.loc["up_set_up", "camera_p_estimated_cor"] == 3e-3
+    assert np.isnan(table.loc["flat_set_up", "camera_p"])
+
+
+def test_quantile_normalise_equals_limma():
+    from pathlib import Path
+
+    from igf1r_resistance.hypotheses import quantile_normalise
+
+    ref = Path(__file__).parent / "data" / "reference"
+    x = pd.read_csv(ref / "limma_quantile_input.tsv", sep="\t", index_col=0)
+    want = pd.read_csv(ref / "limma_quantile_normalised.tsv", sep="\t", index_col=0)
+    assert x.apply(lambda c: c.duplicated().any()).any()  # the fixture has ties
+    pd.testing.assert_frame_equal(quantile_normalise(x), want, check_exact=False, rtol=1e-12)
+
+
+def test_quantile_sensitivity_flags_a_verdict_made_by_a_global_shift():
+    """Resistant arrays 1 log2 brighter overall: every gene looks up by ~1 in limma, which
+    quantile normalisation removes; the gene verdict flips, the planted set's does not."""
+    from igf1r_resistance.hypotheses import quantile_sensitivity
+    from igf1r_resistance.limma import moderated_t
+
+    expr, groups, sets = synthetic(n_per_group=4)
+    rng = np.random.default_rng(2)
+    expr = expr * 0.3 + 8  # tight replicates
+    expr.loc["G500"] = [10.0, 10.1, 9.9, 10.05, 10.02, 9.98, 10.1, 9.95]  # unchanged in truth
+    expr.iloc[:, :4] += 1.0 + rng.normal(0, 0.02, 4)  # global intensity shift of the resistant arrays
+    expr.iloc[:20, :4] += 1.0  # UPSET really up beyond it
+    hyps = [Hypothesis("g500_up", "", "gene", "up", gene="G500"),
+            Hypothesis("up_set_up", "", "group", "up", gene_set="UPSET")]
+    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    settings = HypothesisSettings(methods=("singscore",), primary="singscore", n_random_sets=300)
+    args = ("SYN", expr, groups, used, sets, hyps, settings)
+    table = evaluate("SYN", scores, expr, groups, used, sets, hyps, settings, de=moderated_t(expr, groups))
+    out = quantile_sensitivity(table, *args).set_index("hypothesis")
+    assert out.loc["g500_up", "verdict"] == "supported"  # the shift alone
+    assert out.loc["g500_up", "quantile_verdict"] != "supported" and out.loc["g500_up", "quantile_flip"]
+    assert out.loc["up_set_up", "quantile_verdict"] == out.loc["up_set_up", "verdict"] == "supported"
+    assert not out.loc["up_set_up", "quantile_flip"]

@@ -301,3 +301,31 @@ def test_p_adjust_bh_like_r() -> None:
     got = p_adjust_bh(np.array([0.01, 0.04, np.nan, 0.03, 0.2]))
     np.testing.assert_allclose(got, [0.04, 0.16 / 3, np.nan, 0.16 / 3, 0.2], rtol=1e-15)
     assert np.isnan(p_adjust_bh(np.array([np.nan, np.nan]))).all()
+
+
+# ------------------------------------------------------------------ confint (issue 13 item 5)
+
+
+@pytest.mark.parametrize(("variant", "robust"), [("", False), ("_robust", True)])
+def test_confint_equals_toptable_confint(variant, robust):
+    """CI.L/CI.R of topTable(confint = TRUE), from our logFC, t and P.Value alone (the df
+    recovered from t and p), and from R's df.total directly."""
+    ref = pd.read_csv(REF / f"limma_confint_gse15709{variant}.tsv", sep="\t").set_index("gene")
+    expr, groups = load_case("gse15709")
+    ours = limma.moderated_t(expr, groups, robust=robust).set_index("gene").loc[ref.index]
+    low, high = limma.confint(ours["logFC"], ours["t"], p_value=ours["P.Value"])
+    ok = np.isfinite(ref["CI.L"].to_numpy())
+    np.testing.assert_allclose(low[ok], ref["CI.L"].to_numpy()[ok], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(high[ok], ref["CI.R"].to_numpy()[ok], rtol=1e-6, atol=1e-8)
+    low2, high2 = limma.confint(ref["logFC"], ref["t"], df=ref["df.total"])
+    np.testing.assert_allclose(low2[ok], ref["CI.L"].to_numpy()[ok], rtol=1e-10)
+    np.testing.assert_allclose(high2[ok], ref["CI.R"].to_numpy()[ok], rtol=1e-10)
+
+
+def test_df_from_t_and_p_round_trips():
+    for df in (2.5, 10.123, 300.0):
+        p = 2 * stats.t.sf(2.1, df)
+        assert limma.df_from_t_and_p(2.1, p) == pytest.approx(df, rel=1e-8)
+    assert np.isnan(limma.df_from_t_and_p(0.0, 1.0))
+    assert limma.df_from_t_and_p(2.0, 2 * stats.norm.sf(2.0)) == np.inf or \
+        limma.df_from_t_and_p(2.0, 2 * stats.norm.sf(2.0)) > 1e6

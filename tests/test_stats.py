@@ -319,8 +319,9 @@ def test_spearman_edge_cases() -> None:
         (0.8, 0.01, "down", "contradicted"),
         (0.8, 0.01, "negative", "contradicted"),
         (0.8, 0.06, "down", "inconclusive"),
-        (0.8, 0.01, "changed", "supported"),
-        (-0.8, 0.01, "changed", "supported"),
+        # two-sided predictions are "changed", never "supported" (issue 13 item 4)
+        (0.8, 0.01, "changed", "changed"),
+        (-0.8, 0.01, "changed", "changed"),
         (0.8, 0.3, "changed", "inconclusive"),
         (0.8, 0.05, "up", "inconclusive"),  # fdr must be strictly below alpha
         (0.0, 0.001, "up", "inconclusive"),
@@ -340,6 +341,57 @@ def test_verdict_alpha_and_bad_direction() -> None:
         st.verdict(0.5, 0.01, "increase")
     with pytest.raises(ValueError, match="alpha"):
         st.verdict(0.5, 0.01, "up", alpha=1.5)
+
+
+def test_verdict_needs_competitive_significance_in_the_same_direction() -> None:
+    # self-contained significant, competitive significant, same sign: decided
+    assert st.verdict(0.5, 0.01, "up", competitive_fdr=0.01, competitive_sign=1) == "supported"
+    assert st.verdict(-0.5, 0.01, "up", competitive_fdr=0.01, competitive_sign=-1) == "contradicted"
+    # competitive not significant, or significant the other way, or missing: not decided
+    assert st.verdict(0.5, 0.01, "up", competitive_fdr=0.2, competitive_sign=1) == "inconclusive"
+    assert st.verdict(0.5, 0.01, "up", competitive_fdr=0.01, competitive_sign=-1) == "inconclusive"
+    assert st.verdict(0.5, 0.01, "up", competitive_fdr=math.nan, competitive_sign=1) == "inconclusive"
+    # not required (None): self-contained alone, as for genes and couplings
+    assert st.verdict(0.5, 0.01, "up", competitive_fdr=None) == "supported"
+
+
+def test_verdict_words_for_equivalence_measurability_and_roles() -> None:
+    assert st.verdict(0.01, 0.9, "up", equivalence_p=0.01) == "no_change"
+    assert st.verdict(0.01, 0.9, "up", equivalence_p=0.2) == "inconclusive"
+    # a significant change is never "no_change", whatever the equivalence test says
+    assert st.verdict(0.01, 0.001, "changed", equivalence_p=0.001) == "changed"
+    assert st.verdict(0.5, 0.01, "up", measurable=False) == "not_measurable"
+    assert st.verdict(0.5, 0.01, "up", testable=False) == "not_testable"
+    assert st.verdict(0.5, 0.01, "up", role="context") == "context"
+    assert set(st.VERDICTS) >= {"supported", "contradicted", "changed", "no_change", "inconclusive",
+                                "not_measurable", "not_testable", "context"}
+
+
+def test_tost_by_hand() -> None:
+    """TOST p computed by hand: estimate 0.1, se 0.2, df 10, margin 0.5.
+
+    t_low = (0.1 + 0.5) / 0.2 = 3, t_high = (0.1 - 0.5) / 0.2 = -2; p = max(P[T >= 3],
+    P[T <= -2]) = P[T <= -2] on 10 df = 0.036694017385370 (R: pt(-2, 10)); the normal
+    version (df = Inf) is pnorm(-2) = 0.022750131948179.
+    """
+    assert st.tost_p(0.1, 0.2, 10, 0.5) == pytest.approx(0.036694017385370, rel=1e-12)
+    assert st.tost_p(0.1, 0.2, math.inf, 0.5) == pytest.approx(0.022750131948179, rel=1e-12)
+    # symmetric: the sign of the estimate does not matter
+    assert st.tost_p(-0.1, 0.2, 10, 0.5) == pytest.approx(0.036694017385370, rel=1e-12)
+    # an estimate outside the margin cannot be equivalent
+    assert st.tost_p(0.7, 0.2, 10, 0.5) > 0.5
+    assert math.isnan(st.tost_p(0.1, 0.0, 10, 0.5)) and math.isnan(st.tost_p(0.1, 0.2, 10, 0.0))
+
+
+def test_tost_equals_two_welch_t_tests_in_r() -> None:
+    """Against R t.test(..., mu = -/+margin, alternative = "greater"/"less") (fixture)."""
+    ref = pd.read_csv(REF / "stats_tost.tsv", sep="\t")
+    for row in ref.itertuples():
+        x = np.array([float(v) for v in row.x.split(",")])
+        y = np.array([float(v) for v in row.y.split(",")])
+        cmp = st.compare_groups(x, y)
+        se = cmp.mean_diff / cmp.welch_t
+        assert st.tost_p(cmp.mean_diff, se, cmp.welch_df, row.margin) == pytest.approx(row.tost_p, rel=1e-9)
 
 
 # ------------------------------------------------------------------ calibration

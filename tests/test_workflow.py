@@ -36,7 +36,14 @@ def test_demo_writes_every_contract_file(demo_run: Path):
         assert {"gene_set", "p_value", "fdr"} <= set(camera.columns)
     summary = pd.read_csv(demo_run / "results/summary/hypotheses.tsv", sep="\t")
     assert set(summary["dataset"]) == set(DATASETS)
-    assert set(summary["verdict"]) <= {"supported", "contradicted", "inconclusive", "not_testable"}
+    # the verdict words of issue 13 (docs/verdicts.md, stats.VERDICTS)
+    from igf1r_resistance.stats import VERDICTS
+
+    assert set(summary["verdict"]) <= set(VERDICTS)
+    conf = summary[summary["confirmatory"].astype(str).str.lower() == "true"]
+    assert len(conf) and conf["family"].eq("confirmatory").all()
+    sets = conf[(conf["test"] == "group") & ~conf["verdict"].isin(["not_testable"])]
+    assert sets["competitive_p"].notna().all() and (sets["n_random_sets"] == 2000).all()
     meta = pd.read_csv(demo_run / "results/summary/meta.tsv", sep="\t", keep_default_na=False, na_values=[""])
     assert "igf1r_axis_up" in set(meta["hypothesis"])
     # meta.tsv contract (COMMON contract 6): one row per hypothesis x stratum, chemotherapy pooled

@@ -1073,3 +1073,57 @@ def _f_isf(p: np.ndarray, df1: float, df2: float) -> np.ndarray:
     if np.isinf(df2):
         return stats.chi2.isf(p, df1) / df1
     return stats.f.isf(p, df1, df2)
+
+
+# --------------------------------------------------------------------------------------
+# confidence interval of logFC, as topTable(confint = TRUE)
+# --------------------------------------------------------------------------------------
+def df_from_t_and_p(t: float, p_value: float) -> float:
+    """The t distribution's degrees of freedom for which the two-sided p of `t` is `p_value`.
+
+    limma's P.Value is ``2 * pt(-|t|, df.total)``; de.tsv keeps t and P.Value but not
+    df.total, so the df is recovered by solving that equation (on the log scale, df between
+    0.1 and 1e8; above that the t is normal and the CI equals the normal one). NaN when t
+    is 0 or not finite, or p is 0, 1 or not finite (no information about df).
+    """
+    t, p = abs(float(t)), float(p_value)
+    if not (np.isfinite(t) and np.isfinite(p)) or t == 0 or not 0 < p < 1:
+        return float("nan")
+    target = np.log(p)
+
+    def gap(log_df: float) -> float:
+        return float(np.log(2.0) + stats.t.logsf(t, np.exp(log_df))) - target
+
+    lo, hi = np.log(0.1), np.log(1e8)
+    if gap(hi) > 0:  # the normal tail is already above p: df is effectively infinite
+        return float("inf")
+    if gap(lo) < 0:
+        return float("nan")
+    from scipy.optimize import brentq
+
+    return float(np.exp(brentq(gap, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=200)))
+
+
+def confint(logfc, t, *, df=None, p_value=None, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval of limma's logFC, equal to ``topTable(confint = level)``'s CI.L, CI.R.
+
+    limma: ``margin.error = sqrt(s2.post) * stdev.unscaled * qt((1 + level) / 2, df.total)``
+    with ``sqrt(s2.post) * stdev.unscaled = logFC / t``. `df` is ``df.total`` (scalar or per
+    gene); when it is not given it is recovered from `t` and `p_value`
+    (:func:`df_from_t_and_p`), so de.tsv without CI.L/CI.R columns still gives R's interval.
+    The one home of this interval (hypotheses read CI.L/CI.R from de.tsv when present).
+    Returns (ci_low, ci_high) arrays; NaN where t is 0 or not finite.
+    """
+    logfc = np.atleast_1d(np.asarray(logfc, dtype=float))
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    if df is None:
+        if p_value is None:
+            raise ValueError("confint needs df or p_value")
+        p_value = np.broadcast_to(np.atleast_1d(np.asarray(p_value, dtype=float)), t.shape)
+        df = np.array([df_from_t_and_p(ti, pi) for ti, pi in zip(t, p_value)])
+    df = np.broadcast_to(np.asarray(df, dtype=float), t.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.where((t != 0) & np.isfinite(t), logfc / t, np.nan)
+    quant = np.where(np.isinf(df), stats.norm.ppf((1 + level) / 2), stats.t.ppf((1 + level) / 2, df))
+    half = np.abs(se) * quant
+    return logfc - half, logfc + half

@@ -27,8 +27,12 @@ OTHER_COLOUR = "#7570b3"
 VERDICT_COLOURS = {
     "supported": "#1b7837",
     "contradicted": "#b2182b",
+    "changed": "#5e3c99",  # two-sided prediction met: never the colour of support
+    "no_change": "#9ecae1",
     "inconclusive": "#8c8c8c",
+    "not_measurable": "#cccccc",
     "not_testable": "#cccccc",
+    "context": "#cccccc",
 }
 SVG_NS = "http://www.w3.org/2000/svg"
 CHAR_W = 6.2  # approximate width of one character at font-size 11

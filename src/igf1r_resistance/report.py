@@ -30,7 +30,8 @@ from .io import read_tsv, write_text
 from .plots import esc, fmt
 
 VERDICT_COLOURS = P.VERDICT_COLOURS
-VERDICTS = ["supported", "contradicted", "inconclusive", "not_testable"]
+VERDICTS = ["supported", "contradicted", "changed", "no_change", "inconclusive", "not_measurable", "not_testable",
+            "context"]
 KEY_GENES = ["IGF1R", "IGF1", "IGF2", "INSR", "ABCB1", "ABCC1", "ABCG2"]
 GEO_URL = "https://www.ncbi.nlm.nih.gov/geo/query/acc.cgi?acc="
 QC_NAMES = ["pca", "pca_variance", "distributions", "columns", "correlation", "outliers", "set_heatmaps",
@@ -59,6 +60,8 @@ th{background:#f0f4f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.verdict{font-weight:600;text-align:center}td.verdict a{color:inherit;display:block}
 .v-supported{background:#1b7837;color:#fff}.v-contradicted{background:#b2182b;color:#fff}
 .v-inconclusive{background:#e0e0e0}.v-not_testable{background:#fff;color:#888}
+.v-changed{background:#5e3c99;color:#fff}.v-no_change{background:#9ecae1}.v-not_measurable{background:#fff;color:#888}
+.v-context{background:#fff;color:#555}
 .badge{display:inline-block;padding:.05em .6em;border-radius:.8em;font-size:.85em;font-weight:600}
 .note{color:#555;font-size:.88em}.caveat{background:#fff8e1;border-left:4px solid #f0b429;padding:.5em 1em}
 .flag{background:#fde0dd}
@@ -274,9 +277,12 @@ def section_summary(config: dict, datasets: list[str], data: ReportData, hinfo: 
         "in one data set, with the number of methods reaching the same verdict; click a cell for its evidence. "
         "The last column pools the data sets by random-effects meta-analysis (click for the forest plot).</p>"
         f"<table id='verdict-matrix'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        f"<p class='note'>supported = predicted direction with FDR &lt; {esc(fdr)}; contradicted = opposite "
-        f"direction with FDR &lt; {esc(fdr)}; inconclusive = neither (see <a href='#faq'>why</a>); "
-        "not_testable = too few of the set's genes measured. Hover a cell for effect, CI and FDR.</p></section>"
+        f"<p class='note'>supported = predicted direction with FDR &lt; {esc(fdr)} and, for a gene set, moving "
+        f"more than size- and expression-matched random gene sets (competitive FDR &lt; {esc(fdr)}); contradicted = "
+        "the same in the opposite direction; changed = a two-sided prediction met (not support of a direction); "
+        "no_change = equivalence test inside the margin; inconclusive = neither (see <a href='#faq'>why</a>); "
+        "not_measurable = at the noise floor; not_testable = too few genes measured or fewer than 3 samples in a "
+        "group (docs/verdicts.md). Hover a cell for effect, CI and FDR.</p></section>"
     )
 
 
@@ -649,7 +655,9 @@ def evidence_card(d: str, hid: str, h: dict, t: DatasetTables, rows: pd.DataFram
     prim = rows[rows["primary"].map(_bool)]
     p = prim.iloc[0] if len(prim) else rows.iloc[0]
     cols = ["method", "effect_measure", "effect", "ci_low", "ci_high", "hedges_g", "p_value", "permutation_p", "fdr",
-            "observed", "verdict", "n_genes", "n_genes_in_set", "genes_missing", "note"]
+            "competitive_p", "competitive_fdr", "random_percentile", "camera_p", "camera_p_estimated_cor",
+            "equivalence_p", "family", "quantile_flip", "observed", "verdict", "n_genes", "n_genes_in_set",
+            "genes_missing", "note"]
     cols = [c for c in cols if c in rows.columns and rows[c].notna().any() and c != "effect_measure"]
     rows = rows.copy()
     rows["_o"] = rows["method"].map({m: i for i, m in enumerate(_method_order(config, rows["method"].unique()))})

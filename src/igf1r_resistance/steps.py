@@ -317,6 +317,11 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict,
     inter_gene_cor = gsea_config.get("camera_inter_gene_cor", 0.01)
     trend = de_options(adata)["trend"]  # log-CPM: variances squeezed towards a trend, as in de
     cam = camera(complete, groups, testable, inter_gene_cor=inter_gene_cor, trend_var=trend)
+    # beside it, camera with the inter-gene correlation estimated per set (hypotheses.tsv
+    # shows both: the fixed 0.01 is anti-conservative for correlated sets)
+    estimated = camera(complete, groups, testable, inter_gene_cor=None, trend_var=trend)
+    cam["correlation_estimated"] = estimated["correlation"].to_numpy()
+    cam["p_value_estimated_cor"] = estimated["p_value"].to_numpy()
     # camera is the only use of the matrix: free it before GSEA's permutations allocate
     del adata, expr, complete
 
@@ -331,7 +336,7 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict,
     cam = cam.sort_values(["p_value", "gene_set"], na_position="last")
     if small:
         cam = pd.concat([cam, pd.DataFrame(small)], ignore_index=True)
-    cam = cam.reset_index(drop=True)[[*CAMERA_COLUMNS, "note"]]
+    cam = cam.reset_index(drop=True)[[*CAMERA_COLUMNS, "correlation_estimated", "p_value_estimated_cor", "note"]]
     log.info("data set %s: camera (inter-gene correlation %s%s): %d of %d sets tested, %d with FDR < 0.05",
              dataset, inter_gene_cor, ", trend.var" if trend else "", len(testable), len(cam),
              int((cam["fdr"] < 0.05).sum()))
@@ -358,6 +363,8 @@ def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set
         methods=tuple(scoring["methods"]), primary=scoring["primary"], min_size=gene_set_config["min_size"],
         alpha=hyp_config["fdr"], p_value=hyp_config["p_value"], max_exact=hyp_config["max_exact"],
         n_permutations=hyp_config["permutations"], seed=hyp_config["seed"],
+        n_random_sets=hyp_config.get("random_sets", 2000), expression_bins=hyp_config.get("expression_bins", 10),
+        gene_margin=hyp_config.get("gene_margin", 0.5), set_margin=hyp_config.get("set_margin", 0.5),
     )
     response = None
     if "response" in adata.obs.columns and "response" in adata.uns:
@@ -385,8 +392,14 @@ def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_
 
 def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
                    hyp_config: dict, scoring: dict, out: str, log: logging.Logger,
-                   permutation_chunks: list[str] | None = None) -> None:
-    """Test every hypothesis of one data set; with `permutation_chunks`, gather their counts."""
+                   permutation_chunks: list[str] | None = None, de_path: str | None = None,
+                   camera_path: str | None = None, extra_rows: pd.DataFrame | None = None) -> None:
+    """Test every hypothesis of one data set; with `permutation_chunks`, gather their counts.
+
+    `de_path`: limma's de.tsv (gene hypotheses use its moderated t, p and CI);
+    `camera_path`: camera.tsv (shown beside the competitive p); `extra_rows`: rows computed
+    elsewhere that join the confirmatory family (contract 2).
+    """
     from .hypotheses import evaluate, gather_permutations
 
     adata, args, response = _hypothesis_inputs(dataset, adata_path, scores_path, gene_set_config,
@@ -396,8 +409,27 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_con
         permutations = gather_permutations([read_tsv(p) for p in permutation_chunks], dataset)
         log.info("data set %s: permutation counts of %d tests gathered from %d chunks", dataset,
                  len(permutations), len(permutation_chunks))
-    table = evaluate(*args, response=response, permutations=permutations)
-    table["data_type"] = str(adata.uns.get("dataset", {}).get("data_type", "microarray"))
+    de = read_tsv(de_path) if de_path else None
+    camera = read_tsv(camera_path) if camera_path else None
+    measurable = None
+    if "measurable" in adata.var.columns:  # expression.h5ad var["measurable"] (noise floor, contract 4)
+        measurable = pd.Series(adata.var["measurable"].astype(bool).to_numpy(), index=adata.var_names.astype(str))
+    table = evaluate(*args, response=response, permutations=permutations, de=de, camera=camera,
+                     measurable=measurable, extra_rows=extra_rows)
+    if hyp_config.get("quantile_sensitivity", True):
+        from .hypotheses import quantile_sensitivity
+
+        table = quantile_sensitivity(table, *args[:1], args[2], args[3], args[4], args[5], args[6], args[7],
+                                     measurable=measurable, trend=de_options(adata)["trend"])
+        flips = table.loc[table["quantile_flip"].eq(True), "hypothesis"].tolist()
+        log.info("quantile-normalisation sensitivity: %d confirmatory verdicts flip%s", len(flips),
+                 f" ({', '.join(flips)})" if flips else "")
+    info = adata.uns.get("dataset", {})
+    table["model"] = dataset  # contract 1: the data-set id until a data set holds several models
+    table["model_type"] = str(info.get("model_type", ""))
+    table["drug"] = str(info.get("drug", ""))
+    table["drug_class"] = str(info.get("drug_class", ""))
+    table["data_type"] = str(info.get("data_type", "microarray"))
     prim = table[table["primary"].astype(bool)]
     counts = prim["verdict"].value_counts().to_dict()
     log.info("verdicts (primary rows): %s", counts)

@@ -43,6 +43,8 @@ rule hypotheses:
         scores="results/{ds}/scores.tsv",
         gene_sets=gene_set_files(),
         permutations=permutation_chunk_files(PERMUTATION_CHUNKS),
+        de="results/{ds}/de.tsv",
+        camera="results/{ds}/camera.tsv",
     output:
         "results/{ds}/hypotheses.tsv",
     log:
