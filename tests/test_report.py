@@ -303,7 +303,7 @@ def test_demo_report_is_small_and_complete(demo_run: Path):
     size = report.stat().st_size
     assert size < 5e6, f"demo report is {size / 1e6:.2f} MB"
     page = report.read_text(encoding="utf-8")
-    for part in ["id='verdict-matrix'", "id='qc-GSE15709'", "id='res-GSE15709-ecm_up'", "id='meta-ecm_up'",
+    for part in ["id='verdict-matrix'", "id='qc-GSE15709'", "id='res-GSE15709-matrisome_up'", "id='meta-matrisome_up'",
                  "id='genes-GSE27473'", "id='faq'", "Configuration used", "Software versions"]:
         assert part in page, part
     for ds in _demo_datasets(demo_run):

@@ -119,6 +119,7 @@ def evaluate(
     settings: HypothesisSettings,
     response: pd.Series | None = None,
     permutations: dict[tuple[str, str], stats.PermutationCount] | None = None,
+    extra_rows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """All hypothesis rows of one data set (contract columns first, then details).
 
@@ -148,6 +149,10 @@ def evaluate(
         rows[t.row] = row
 
     group_rows = pd.DataFrame(rows)
+    # --- contract 2 (issue 14): rows from elsewhere join before BH and verdicts
+    if extra_rows is not None and not extra_rows.empty:
+        group_rows = pd.concat([group_rows, extra_rows], ignore_index=True)
+    # ---
     continuous = _continuous_rows(dataset, scores, expression, response, hypotheses, settings, _wide(scores)) \
         if response is not None else pd.DataFrame()
     table = _finish(group_rows, settings)
@@ -245,6 +250,8 @@ def _measured_in_all(expression: pd.DataFrame, samples: pd.Index, rows: int = 20
 
 def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings):
     """Rows of untestable and coupling hypotheses, and the group tests still to count."""
+    # footprint and claim hypotheses get their rows elsewhere (evaluate's extra_rows)
+    hypotheses = [h for h in hypotheses if h.test in ("group", "gene", "coupling")]
     groups = groups[groups.isin(["resistant", "sensitive"])]
     res_ids = groups.index[groups == "resistant"]
     sen_ids = groups.index[groups == "sensitive"]
