@@ -8,7 +8,8 @@ def step(smk, log):
     run_hypotheses(
         smk.wildcards.ds, smk.input.adata, smk.input.scores, smk.params.gene_sets,
         smk.params.hypotheses, smk.params.scoring, smk.output[0], log,
-        permutation_chunks=list(smk.input.permutations),
+        permutation_chunks=list(smk.input.permutations), footprints_path=smk.input.footprints,
+        drug_class=smk.params.drug_class,
     )
 
 

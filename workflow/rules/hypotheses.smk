@@ -32,6 +32,7 @@ rule permutation_chunk:
         scoring=config["scoring"],
         gene_sets=config["gene_sets"],
         hypotheses=config["hypotheses"],
+        drug_class=lambda w: config["datasets"][w.ds].get("drug_class", ""),
     script:
         "../../scripts/permutation_chunk.py"
 
@@ -42,6 +43,7 @@ rule hypotheses:
         scores="results/{ds}/scores.tsv",
         gene_sets=gene_set_files(),
         permutations=permutation_chunk_files(PERMUTATION_CHUNKS),
+        footprints="results/{ds}/footprints.tsv",
     output:
         "results/{ds}/hypotheses.tsv",
     log:
@@ -58,6 +60,7 @@ rule hypotheses:
         scoring=config["scoring"],
         gene_sets=config["gene_sets"],
         hypotheses=config["hypotheses"],
+        drug_class=lambda w: config["datasets"][w.ds].get("drug_class", ""),
     script:
         "../../scripts/hypotheses.py"
 
