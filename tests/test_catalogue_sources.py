@@ -159,3 +159,16 @@ def test_shipped_hgnc_groups_match_originals(hgnc):
     ids = nom["gene_group_all_ids"].fillna("").str.split("|")
     for gid, (_, members) in hgnc.items():
         assert members == set(nom["symbol"][ids.apply(lambda x, g=str(gid): g in x)])
+
+
+def test_every_hypothesis_has_a_family_page():
+    """docs/hypotheses/: each catalogue hypothesis is documented on exactly one family page,
+    which quotes the review and says what counts as support or contradiction."""
+    _, _, hyps = load_catalogue(CATALOGUE)
+    pages = {p.name: p.read_text() for p in (REPO / "docs" / "hypotheses").glob("*.md") if p.name != "README.md"}
+    assert len(pages) >= 7
+    for name, text in pages.items():
+        assert "## Claim (review)" in text and "> " in text and "## Support / contradiction" in text, name
+    for h in hyps:
+        where = [n for n, t in pages.items() if f"`{h.id}`" in t]
+        assert len(where) == 1, f"{h.id} is on {where or 'no'} family page"
