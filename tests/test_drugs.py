@@ -61,3 +61,14 @@ def test_drug_specific_hypotheses_are_absent_elsewhere():
     assert {"antifolate_dhfr_up", "antifolate_slc19a1_down"} <= antimetabolite - platinum
     assert "mdr_abcb1_up" in {h.id for h in applicable(hyps, "taxane")} - platinum
     assert not any(h.drug_classes for h in applicable(hyps, "")) and "abc_up" in unknown
+
+
+def test_drug_class_controls():
+    from igf1r_resistance.genesets import drug_class_controls
+
+    _, _, hyps = load_catalogue(REPO / "workflow/resources/mechanisms.yaml")
+    platinum = drug_class_controls(hyps, "platinum")
+    assert platinum["SLC31A1"]["expected"] == "down" and platinum["ATP7A"]["expected"] == "up"
+    assert "Ishida" in platinum["SLC31A1"]["source"]
+    assert set(drug_class_controls(hyps, "antimetabolite")) == {"DHFR", "SLC19A1"}
+    assert drug_class_controls(hyps, "") == {}

@@ -206,6 +206,18 @@ def applicable(hypotheses: list[Hypothesis], drug_class: str) -> list[Hypothesis
     return [h for h in hypotheses if not h.drug_classes or drug_class in h.drug_classes]
 
 
+def drug_class_controls(hypotheses: list[Hypothesis], drug_class: str) -> dict[str, dict[str, str]]:
+    """Known resistance genes of a drug class as data-set controls (contract 3 `controls:` shape).
+
+    The catalogue's single-gene hypotheses restricted to `drug_class` (e.g. SLC31A1 down for
+    platinum) are known resistance routes of the drug: `{GENE: {expected, source}}`, for the
+    controls of the data set (issue 13a) when the config declares none.
+    """
+    return {h.gene: {"expected": h.predicted, "source": h.source}
+            for h in hypotheses
+            if h.test == "gene" and drug_class and drug_class in h.drug_classes and h.predicted in ("up", "down")}
+
+
 @dataclass(frozen=True)
 class Citation:
     """One source the catalogue cites, as found in the YAML (see catalogue_citations)."""
