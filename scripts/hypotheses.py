@@ -9,6 +9,7 @@ def step(smk, log):
         smk.wildcards.ds, smk.input.adata, smk.input.scores, smk.params.gene_sets,
         smk.params.hypotheses, smk.params.scoring, smk.output[0], log,
         permutation_chunks=list(smk.input.permutations), de_path=smk.input.de, camera_path=smk.input.camera,
+        footprints_path=smk.input.footprints, drug_class=smk.params.drug_class,
     )
 
 

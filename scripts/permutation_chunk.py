@@ -8,6 +8,7 @@ def step(smk, log):
     run_permutation_chunk(
         smk.wildcards.ds, smk.input.adata, smk.input.scores, smk.params.gene_sets,
         smk.params.hypotheses, smk.params.scoring, int(smk.wildcards.k), smk.output[0], log,
+        drug_class=smk.params.drug_class,
     )
 
 

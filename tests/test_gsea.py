@@ -101,8 +101,7 @@ def tiny_adata(path: Path) -> list[str]:
     genes = catalogue_genes + [f"OTHER{i}" for i in range(600)]
     rng = np.random.default_rng(5)
     x = rng.normal(8.0, 0.4, size=(8, len(genes)))
-    prolif = [genes.index(g) for g in sets[3].up]
-    assert sets[3].name == "PROLIFERATION"
+    prolif = [genes.index(g) for g in next(s for s in sets if s.name == "PROLIFERATION").up]
     x[:4, prolif] += 1.5
     x[0, genes.index("OTHER0")] = np.nan  # a gene not measured in every sample
     adata = ad.AnnData(
@@ -121,15 +120,18 @@ def test_gsea_step_writes_gsea_and_camera_for_every_set(tmp_path) -> None:
     tiny_adata(adata)
     gmt = tmp_path / "user.gmt"
     gmt.write_text("USER_SET\tmine\tOTHER1\tOTHER2\tOTHER3\tOTHER4\tOTHER5\tOTHER6\n"
-                   "USER_TINY\tmine\tOTHER7\tOTHER8\n")
+                   "USER_TINY\tmine\tOTHER7\tOTHER8\n"
+                   "USER_PAIR\tmine\tOTHER9\tOTHER10\n")
     log = logging.getLogger("test")
     run_de(str(adata), {"confint": 0.95}, str(tmp_path / "de.tsv"), log)
     config = {"catalogue": str(CATALOGUE), "gmt": [str(gmt)], "min_size": 5}
-    run_gsea("TINY", str(tmp_path / "de.tsv"), str(adata), config, [],
+    # a hypothesis with min_genes: 2 makes its 2-gene set testable (like the hypothesis)
+    extra = [{"id": "pair_up", "test": "group", "gene_set": "USER_PAIR", "predicted": "up", "min_genes": 2}]
+    run_gsea("TINY", str(tmp_path / "de.tsv"), str(adata), config, extra,
              {"permutations": 100, "seed": 0}, str(tmp_path / "gsea.tsv"), str(tmp_path / "camera.tsv"), log)
     gsea = pd.read_csv(tmp_path / "gsea.tsv", sep="\t")
     cam = pd.read_csv(tmp_path / "camera.tsv", sep="\t", keep_default_na=False, na_values=[""])
-    _, sets, _ = gs.collect(CATALOGUE, [str(gmt)], [])
+    _, sets, _ = gs.collect(CATALOGUE, [str(gmt)], extra)
     expected = sorted(gsea_sets(sets))
     assert sorted(gsea["gene_set"]) == expected
     assert sorted(cam["gene_set"]) == expected
@@ -146,10 +148,10 @@ def test_gsea_step_writes_gsea_and_camera_for_every_set(tmp_path) -> None:
     assert c.loc["PROLIFERATION", "correlation_estimated"] == pytest.approx(est.loc["PROLIFERATION", "correlation"])
     assert g.loc["PROLIFERATION", "nes"] > 0 and g.loc["PROLIFERATION", "fdr"] < 0.05
     assert c.loc["PROLIFERATION", "direction"] == "up" and c.loc["PROLIFERATION", "fdr"] < 0.05
-    # IGF1R_REPRESSORS has 4 genes but its hypothesis accepts 2: tested like the hypothesis
-    assert np.isfinite(g.loc["IGF1R_REPRESSORS", "nes"]) and np.isfinite(c.loc["IGF1R_REPRESSORS", "p_value"])
-    # ABC_CORE (3 genes) and the 2-gene user set are below gene_sets.min_size: rows with a note
-    for name in ("ABC_CORE", "USER_TINY"):
+    # USER_PAIR has 2 genes but its hypothesis accepts 2: tested like the hypothesis
+    assert np.isfinite(g.loc["USER_PAIR", "nes"]) and np.isfinite(c.loc["USER_PAIR", "p_value"])
+    # the 2-gene USER_TINY is below gene_sets.min_size: a row with a note
+    for name in ("USER_TINY",):
         assert np.isnan(g.loc[name, "p_value"]) and np.isnan(c.loc[name, "p_value"])
         assert "at least 5 needed" in c.loc[name, "note"]
     assert np.isfinite(c.loc["USER_SET", "p_value"])

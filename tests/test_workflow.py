@@ -75,6 +75,29 @@ def test_demo_controls_pass_where_known(demo_run: Path):
         assert status.loc[0, "status"] == "none_known", ds
 
 
+def test_demo_footprints_and_catalogue_v2_rows(demo_run: Path):
+    """Issue 14: 14 PROGENy pathways per data set; pi3k_akt_up / mapk_up read from them;
+    drug-specific hypotheses only in data sets of their drug class; the serum-IGFBP claim listed."""
+    classes = {"GSE15709": "platinum", "GSE11440": "antimetabolite", "GSE27473": "endocrine",
+               "GSE108383": "targeted"}
+    for ds in DATASETS:
+        fp = pd.read_csv(demo_run / "results" / ds / "footprints.tsv", sep="\t")
+        assert len(fp) == 14 and {"PI3K", "MAPK", "p53", "EGFR", "NFkB", "TNFa"} <= set(fp["pathway"])
+        assert fp[fp["pathway"].isin(["PI3K", "MAPK"])]["score"].notna().all()
+        hyp = pd.read_csv(demo_run / "results" / ds / "hypotheses.tsv", sep="\t")
+        prim = hyp[hyp["primary"].astype(bool)].set_index("hypothesis")
+        for hid, pathway in [("pi3k_akt_up", "PI3K"), ("mapk_up", "MAPK")]:
+            row = prim.loc[hid]
+            f = fp.set_index("pathway").loc[pathway]
+            assert row["method"] == "progeny_ulm" and row["effect"] == pytest.approx(f["score"])
+            assert row["p_value"] == pytest.approx(f["welch_p"])
+        assert prim.loc["serum_igfbp_claim", "verdict"] == "not_testable"
+        assert {"pi3k_akt_members", "mapk_members", "matrisome_up", "adhesome_up"} <= set(prim.index)
+        assert set(hyp["drug_class"]) == {classes[ds]}
+        assert ("platinum_slc31a1_down" in prim.index) == (ds == "GSE15709")
+        assert ("antifolate_dhfr_up" in prim.index) == (ds == "GSE11440")
+
+
 def test_demo_groups_match_the_manifest(demo_run: Path):
     # resistant/sensitive split as read from each file's own metadata (shared MANIFEST.tsv)
     expected = {

@@ -18,7 +18,7 @@ from .errors import ConfigError
 GEO_ID = re.compile(r"^GSE[0-9]+$")
 GEO_TYPES = ("geo", "geo_rnaseq")
 LOCAL_TYPES = ("matrix", "h5ad", "single_cell")
-_COMMON_KEYS = {"type", "drug", "model", "model_type", "note", "groups", "log2", "controls"}
+_COMMON_KEYS = {"type", "drug", "drug_class", "model", "model_type", "note", "groups", "log2", "controls"}
 #: keys each data-set type accepts (besides the common ones); others are errors
 TYPE_KEYS = {
     "geo": {"platform"},
@@ -118,6 +118,7 @@ def validate_config(config: dict, schema_path: str | Path, config_name: str = "c
     sample_schema = Path(schema_path).parent / "samples.schema.yaml"
     for name, settings in config["datasets"].items():
         problems += [f"  {config_name}, datasets.{name}{p}" for p in dataset_problems(name, settings, sample_schema)]
+        problems += [f"  {config_name}, datasets.{name}{p}" for p in _resolve_drug_class(settings)]
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(problems))
     return config
@@ -182,6 +183,21 @@ def dataset_problems(name: str, settings: dict, sample_schema: str | Path | None
         except InputFormatError as exc:
             out.append(f".samples: {exc}")
     return out
+
+
+def _resolve_drug_class(settings: dict) -> list[str]:
+    """Fill `drug_class` from `drug` when not declared (drugs.infer_drug_class); problems, if any."""
+    from .drugs import infer_drug_class
+
+    if settings.get("drug_class"):
+        return []
+    try:
+        drug_class, _ = infer_drug_class(settings.get("drug", ""))
+    except ValueError as exc:
+        return [f".drug_class: {exc}"]
+    if drug_class:  # unknown stays absent (the schema's enum has no empty class)
+        settings["drug_class"] = drug_class
+    return []
 
 
 def _group_problems(groups: dict | None) -> list[str]:

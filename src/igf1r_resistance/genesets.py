@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,8 @@ class GeneSet:
     up: tuple[str, ...]
     down: tuple[str, ...] = field(default_factory=tuple)
     source: str = ""
+    #: "msigdb" for a catalogue set read whole from the shipped MSigDB subset
+    origin: str = ""
 
     @property
     def genes(self) -> tuple[str, ...]:
@@ -40,10 +43,24 @@ class Hypothesis:
     source: str = ""
     min_genes: int | None = None
     exploratory: bool = False
+    #: primary (the data set's confirmatory family) | supporting | descriptive | context
+    role: str = "primary"
+    #: where the evidence comes from when it is not a gene set or gene, e.g. "progeny:PI3K"
+    readout: str = ""
+    #: the hypothesis exists only for data sets of these drug classes (empty = every data set)
+    drug_classes: tuple[str, ...] = ()
+    #: why a `claim` cannot be tested with these data
+    reason: str = ""
 
 
 PREDICTIONS = {"group": {"up", "down", "changed"}, "gene": {"up", "down", "changed"},
-               "coupling": {"positive", "negative"}}
+               "coupling": {"positive", "negative"}, "footprint": {"up", "down", "changed"},
+               "claim": {"up", "down", "changed"}}
+ROLES = ("primary", "supporting", "descriptive", "context")
+#: drug classes a data set can have (config `drug_class`; drugs.py infers it from `drug`)
+DRUG_CLASSES = ("platinum", "antimetabolite", "anthracycline", "taxane", "vinca_alkaloid",
+                "topoisomerase_inhibitor", "targeted", "endocrine")
+PROGENY_PREFIX = "progeny:"
 
 
 def read_gmt(path: str | Path) -> list[GeneSet]:
@@ -97,18 +114,35 @@ def gmt_prediction(name: str) -> str:
 
 
 def load_catalogue(path: str | Path) -> tuple[dict, list[GeneSet], list[Hypothesis]]:
-    """Read the mechanism catalogue YAML; returns (header, gene sets, hypotheses)."""
+    """Read the mechanism catalogue YAML; returns (header, gene sets, hypotheses).
+
+    A gene set given as `msigdb: NAME` is read from the catalogue's shipped MSigDB subset
+    (header `msigdb_gmt`, a path relative to the catalogue), so its genes have one home.
+    """
     import yaml
 
     from .errors import ConfigError
 
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
-    sets = [
-        GeneSet(name=name, up=tuple(spec.get("up", ())), down=tuple(spec.get("down", ())),
-                source=spec.get("source", ""))
-        for name, spec in data["gene_sets"].items()
-    ]
+    shipped: dict[str, GeneSet] = {}
+    if data.get("msigdb_gmt"):
+        shipped = {s.name: s for s in read_gmt(Path(path).parent / data["msigdb_gmt"])}
+    current = _symbol_mapper(str(Path(path).parent / data["symbols"])).current if data.get("symbols") else str
+    sets = []
+    for name, spec in data["gene_sets"].items():
+        if spec.get("msigdb"):
+            if spec["msigdb"] not in shipped:
+                raise ConfigError(f"{path}: gene set {name!r} names MSigDB set {spec['msigdb']!r}, which is not in "
+                                  f"{data.get('msigdb_gmt') or 'msigdb_gmt (not set)'}")
+            # MSigDB v7.0 (2019) has outdated symbols (WARS for WARS1): mapped to current HGNC
+            # symbols as the expression data are, so they match the measured genes
+            up = tuple(dict.fromkeys(current(g) for g in shipped[spec["msigdb"]].up))
+            origin = "msigdb"
+        else:
+            up, origin = tuple(spec.get("up", ())), ""
+        sets.append(GeneSet(name=name, up=up, down=tuple(spec.get("down", ())), source=spec.get("source", ""),
+                            origin=origin))
     hyps = [parse_hypothesis(h, f"{path}") for h in data["hypotheses"]]
     names = {s.name for s in sets}
     for h in hyps:
@@ -117,6 +151,13 @@ def load_catalogue(path: str | Path) -> tuple[dict, list[GeneSet], list[Hypothes
                 raise ConfigError(f"{path}: hypothesis {h.id!r} names unknown gene set {ref!r}")
     header = {k: v for k, v in data.items() if k not in {"gene_sets", "hypotheses"}}
     return header, sets, hyps
+
+
+@functools.lru_cache(maxsize=2)
+def _symbol_mapper(path: str):
+    from .symbols import SymbolMapper
+
+    return SymbolMapper.from_file(path)
 
 
 def parse_hypothesis(spec: dict, where: str, exploratory: bool = False) -> Hypothesis:
@@ -131,16 +172,106 @@ def parse_hypothesis(spec: dict, where: str, exploratory: bool = False) -> Hypot
             f"{where}: hypothesis {spec.get('id')!r}: predicted must be one of "
             f"{sorted(PREDICTIONS[test])} for a {test} test (got {predicted!r})"
         )
-    need = {"group": ["gene_set"], "gene": ["gene"], "coupling": ["gene_set", "with_set"]}[test]
+    need = {"group": ["gene_set"], "gene": ["gene"], "coupling": ["gene_set", "with_set"],
+            "footprint": ["readout"], "claim": ["reason"]}[test]
     for key in need:
         if not spec.get(key):
             raise ConfigError(f"{where}: hypothesis {spec.get('id')!r} ({test} test) needs {key!r}")
+    role = spec.get("role", "primary")
+    if role not in ROLES:
+        raise ConfigError(f"{where}: hypothesis {spec.get('id')!r}: role must be one of {list(ROLES)} (got {role!r})")
+    readout = str(spec.get("readout") or "")
+    if test == "footprint" and not readout.startswith(PROGENY_PREFIX):
+        raise ConfigError(f"{where}: hypothesis {spec.get('id')!r}: a footprint readout is "
+                          f"'{PROGENY_PREFIX}<PATHWAY>' (got {readout!r})")
+    drug_classes = spec.get("drug_classes") or []
+    if isinstance(drug_classes, str) or any(c not in DRUG_CLASSES for c in drug_classes):
+        raise ConfigError(f"{where}: hypothesis {spec.get('id')!r}: drug_classes must be a list of "
+                          f"{list(DRUG_CLASSES)} (got {drug_classes!r})")
     return Hypothesis(
         id=str(spec["id"]), statement=str(spec.get("statement", "")), test=test, predicted=predicted,
         gene_set=str(spec.get("gene_set", "")), gene=str(spec.get("gene", "")),
         with_set=str(spec.get("with_set", "")), source=str(spec.get("source", "")),
         min_genes=spec.get("min_genes"), exploratory=exploratory or bool(spec.get("exploratory", False)),
+        role=role, readout=readout, drug_classes=tuple(drug_classes), reason=str(spec.get("reason") or ""),
     )
+
+
+def applicable(hypotheses: list[Hypothesis], drug_class: str) -> list[Hypothesis]:
+    """The hypotheses that exist for a data set of `drug_class` ("" = unknown class).
+
+    A hypothesis with `drug_classes` applies only to data sets of one of those classes; for the
+    others it is absent (not `not_testable`): it makes no claim about them.
+    """
+    return [h for h in hypotheses if not h.drug_classes or drug_class in h.drug_classes]
+
+
+def drug_class_controls(hypotheses: list[Hypothesis], drug_class: str) -> dict[str, dict[str, str]]:
+    """Known resistance genes of a drug class as data-set controls (contract 3 `controls:` shape).
+
+    The catalogue's single-gene hypotheses restricted to `drug_class` (e.g. SLC31A1 down for
+    platinum) are known resistance routes of the drug: `{GENE: {expected, source}}`, for the
+    controls of the data set (issue 13a) when the config declares none.
+    """
+    return {h.gene: {"expected": h.predicted, "source": h.source}
+            for h in hypotheses
+            if h.test == "gene" and drug_class and drug_class in h.drug_classes and h.predicted in ("up", "down")}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One source the catalogue cites, as found in the YAML (see catalogue_citations)."""
+
+    where: str  # "gene set X" or "hypothesis Y"
+    hgnc: int | None = None
+    name: str = ""  # the HGNC group name as cited
+    msigdb: str = ""
+    genes: tuple[str, ...] = ()
+    structured: bool = True  # False: found in free text of a `source`
+    literature: str = ""
+
+
+_HGNC_TEXT = r"HGNC group (\d+) '([^']+)'"
+_MSIGDB_TEXT = r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+){1,}\b"
+
+
+def catalogue_citations(path: str | Path, known_msigdb: set[str] | None = None) -> list[Citation]:
+    """Every checkable citation of the catalogue: structured ones and free-text mentions.
+
+    Free text: "HGNC group N 'name'" anywhere in a `source`, and every upper-case name with
+    underscores that is not one of the catalogue's own curated sets (those are MSigDB names).
+    With `known_msigdb`, free-text names are kept only when in that set of names (used by the
+    maker, which filters with the full v7.0 files); with None all are returned.
+    """
+    import re
+
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    curated = {n for n, spec in data["gene_sets"].items() if not spec.get("msigdb")}
+    out: list[Citation] = []
+
+    def text(where: str, source: str) -> None:
+        for gid, name in re.findall(_HGNC_TEXT, source):
+            out.append(Citation(where, hgnc=int(gid), name=name, structured=False))
+        for token in re.findall(_MSIGDB_TEXT, source):
+            if token in curated or (known_msigdb is not None and token not in known_msigdb):
+                continue
+            out.append(Citation(where, msigdb=token, structured=False))
+
+    for name, spec in data["gene_sets"].items():
+        where = f"gene set {name}"
+        if spec.get("msigdb"):
+            out.append(Citation(where, msigdb=spec["msigdb"], genes=()))
+        for c in spec.get("citations", []) or []:
+            out.append(Citation(where, hgnc=int(c["hgnc"]) if "hgnc" in c else None, name=str(c.get("name", "")),
+                                msigdb=str(c.get("msigdb", "")), genes=tuple(c.get("genes", ())),
+                                literature=str(c.get("literature", ""))))
+        text(where, str(spec.get("source", "")))
+    for h in data["hypotheses"]:
+        text(f"hypothesis {h['id']}", str(h.get("source", "")))
+    return out
 
 
 def restrict(gene_set: GeneSet, measured: set[str] | pd.Index) -> GeneSet:
@@ -164,8 +295,11 @@ def collect(catalogue_path: str | Path, gmt_paths: list[str], extra: list[dict])
 
     header, sets, hyps = load_catalogue(catalogue_path)
     names = {s.name: str(catalogue_path) for s in sets}
+    msigdb_names = {s.name for s in sets if s.origin == "msigdb"}
     for gmt in gmt_paths:
         for s in read_gmt(gmt):
+            if s.name in msigdb_names and names[s.name] == str(catalogue_path):
+                continue  # the catalogue already tests this MSigDB set (its symbols brought up to date)
             if s.name in names:
                 raise ConfigError(
                     f"gene_sets.gmt: set {s.name!r} in {gmt} has the same name as a set in {names[s.name]}"

@@ -530,6 +530,8 @@ def _measured_in_all(expression: pd.DataFrame, samples: pd.Index, rows: int = 20
 
 def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings, measurable=None):
     """Rows of untestable and coupling hypotheses, and the group tests still to count."""
+    # footprint and claim hypotheses get their rows elsewhere (evaluate's extra_rows)
+    hypotheses = [h for h in hypotheses if h.test in ("group", "gene", "coupling")]
     groups = groups[groups.isin(["resistant", "sensitive"])]
     res_ids = groups.index[groups == "resistant"]
     sen_ids = groups.index[groups == "sensitive"]

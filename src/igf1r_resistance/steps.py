@@ -345,8 +345,11 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict,
 
 
 def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
-                       hyp_config: dict, scoring: dict, log: logging.Logger):
-    """What :func:`hypotheses.evaluate` needs for one data set: (adata, args, response)."""
+                       hyp_config: dict, scoring: dict, log: logging.Logger, drug_class: str = ""):
+    """What :func:`hypotheses.evaluate` needs for one data set: (adata, args, response).
+
+    Hypotheses with `drug_classes` are kept only when `drug_class` is one of them.
+    """
     from .hypotheses import HypothesisSettings
 
     adata, expr, groups = load_expression(adata_path)
@@ -355,6 +358,7 @@ def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set
         raise InputFormatError(f"data set {dataset}: {scores_path} holds no scores")
     scores["sample"] = scores["sample"].astype(str)
     _, sets, hyps = gs.collect(gene_set_config["catalogue"], gene_set_config["gmt"], hyp_config["extra"])
+    hyps = gs.applicable(hyps, drug_class)
     complete = scorable_genes(expr).index
     mins = set_min_sizes(sets, hyps, gene_set_config["min_size"])
     used = {s.name: s for s in used_sets(sets, complete, mins)}
@@ -377,12 +381,14 @@ def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set
 
 
 def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
-                          hyp_config: dict, scoring: dict, k: int, out: str, log: logging.Logger) -> None:
+                          hyp_config: dict, scoring: dict, k: int, out: str, log: logging.Logger,
+                          drug_class: str = "") -> None:
     """Chunk k of hypotheses.permutation_chunks: permutation counts of every group test."""
     from .hypotheses import PERMUTATION_COLUMNS, count_permutations
 
     n_chunks = hyp_config["permutation_chunks"]
-    _, args, _ = _hypothesis_inputs(dataset, adata_path, scores_path, gene_set_config, hyp_config, scoring, log)
+    _, args, _ = _hypothesis_inputs(dataset, adata_path, scores_path, gene_set_config, hyp_config, scoring, log,
+                                    drug_class)
     table = count_permutations(*args, chunk=k, n_chunks=n_chunks)
     log.info("data set %s: permutation chunk %d of %d: %d tests, %d relabellings each (of %s)", dataset, k + 1,
              n_chunks, len(table), int(table["n_done"].max()) if len(table) else 0,
@@ -393,17 +399,25 @@ def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_
 def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
                    hyp_config: dict, scoring: dict, out: str, log: logging.Logger,
                    permutation_chunks: list[str] | None = None, de_path: str | None = None,
-                   camera_path: str | None = None, extra_rows: pd.DataFrame | None = None) -> None:
+                   camera_path: str | None = None, footprints_path: str | None = None,
+                   drug_class: str = "") -> None:
     """Test every hypothesis of one data set; with `permutation_chunks`, gather their counts.
 
     `de_path`: limma's de.tsv (gene hypotheses use its moderated t, p and CI);
-    `camera_path`: camera.tsv (shown beside the competitive p); `extra_rows`: rows computed
-    elsewhere that join the confirmatory family (contract 2).
+    `camera_path`: camera.tsv (shown beside the competitive p); `footprints_path`
+    (results/{ds}/footprints.tsv) gives the rows of the catalogue's footprint hypotheses
+    (footprints.hypothesis_rows), which join the others before FDR and verdicts (contract 2).
     """
+    from .footprints import hypothesis_rows
     from .hypotheses import evaluate, gather_permutations
 
     adata, args, response = _hypothesis_inputs(dataset, adata_path, scores_path, gene_set_config,
-                                               hyp_config, scoring, log)
+                                               hyp_config, scoring, log, drug_class)
+    extra_rows = None
+    if footprints_path:
+        extra_rows = hypothesis_rows(dataset, read_tsv(footprints_path), args[6])
+        log.info("data set %s (drug class %s): %d footprint / claim rows from %s", dataset, drug_class or "unknown",
+                 len(extra_rows), footprints_path)
     permutations = None
     if permutation_chunks:
         permutations = gather_permutations([read_tsv(p) for p in permutation_chunks], dataset)
@@ -428,7 +442,7 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_con
     table["model"] = dataset  # contract 1: the data-set id until a data set holds several models
     table["model_type"] = str(info.get("model_type", ""))
     table["drug"] = str(info.get("drug", ""))
-    table["drug_class"] = str(info.get("drug_class", ""))
+    table["drug_class"] = drug_class or str(info.get("drug_class", ""))
     table["data_type"] = str(info.get("data_type", "microarray"))
     prim = table[table["primary"].astype(bool)]
     counts = prim["verdict"].value_counts().to_dict()
@@ -454,3 +468,19 @@ def run_meta(paths: list[str], fdr: float, out_hypotheses: str, out_meta: str, l
         log.info("shown descriptively, never pooled (pseudo-replicates): %s", ", ".join(descriptive))
     write_tsv(combined, out_hypotheses)
     write_tsv(meta, out_meta)
+
+
+def run_footprints(dataset: str, de_path: str, adata_path: str, model_path: str, symbols_path: str | None,
+                   hyp_config: dict, out: str, log: logging.Logger) -> None:
+    """PROGENy pathway activity of one data set: ulm on limma's t and per-sample ulm scores compared."""
+    from .footprints import FOOTPRINT_COLUMNS, footprint_table, load_progeny
+
+    _, expr, groups = load_expression(adata_path)
+    de = read_tsv(de_path)
+    network = load_progeny(model_path, symbols_path)
+    table = footprint_table(de, expr, groups, network, max_exact=hyp_config["max_exact"],
+                            n_permutations=hyp_config["permutations"], seed=hyp_config["seed"])
+    for r in table.itertuples():
+        log.info("%s %s: contrast ulm score %.3f (p %.3g), per-sample Welch p %.3g, %s/%s footprint genes",
+                 dataset, r.pathway, r.score, r.p_value, r.welch_p, r.n_targets, r.n_model)
+    write_tsv(table[FOOTPRINT_COLUMNS], out)

@@ -50,7 +50,7 @@ def genes(rng: np.random.Generator) -> pd.DataFrame:
 
 def counts(rng: np.random.Generator, table: pd.DataFrame) -> pd.DataFrame:
     _, sets, _ = gs.collect(ROOT / "workflow/resources/mechanisms.yaml", [], [])
-    up = {g for s in sets if s.name in ("IGF1R_AXIS", "PI3K_AKT") for g in s.up}
+    up = {g for s in sets if s.name in ("IGF1R_AXIS", "PI3K_AKT_MEMBERS") for g in s.up}
     base = np.exp(rng.normal(5.5, 1.6, len(table)))
     wanted = {g for s in sets for g in s.genes}
     spare = np.flatnonzero(~table["symbol"].isin(wanted).to_numpy())

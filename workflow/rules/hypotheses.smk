@@ -33,6 +33,7 @@ rule permutation_chunk:
         scoring=config["scoring"],
         gene_sets=config["gene_sets"],
         hypotheses=config["hypotheses"],
+        drug_class=lambda w: config["datasets"][w.ds].get("drug_class", ""),
     script:
         "../../scripts/permutation_chunk.py"
 
@@ -45,6 +46,7 @@ rule hypotheses:
         permutations=permutation_chunk_files(PERMUTATION_CHUNKS),
         de="results/{ds}/de.tsv",
         camera="results/{ds}/camera.tsv",
+        footprints="results/{ds}/footprints.tsv",
     output:
         "results/{ds}/hypotheses.tsv",
     log:
@@ -61,6 +63,7 @@ rule hypotheses:
         scoring=config["scoring"],
         gene_sets=config["gene_sets"],
         hypotheses=config["hypotheses"],
+        drug_class=lambda w: config["datasets"][w.ds].get("drug_class", ""),
     script:
         "../../scripts/hypotheses.py"
 

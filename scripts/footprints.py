@@ -1,0 +1,14 @@
+"""Snakemake adapter: PROGENy pathway activity (decoupleR ulm) of one data set."""
+
+from igf1r_resistance.runner import run_step
+from igf1r_resistance.steps import run_footprints
+
+
+def step(smk, log):
+    run_footprints(
+        smk.wildcards.ds, smk.input.de, smk.input.adata, smk.input.model, smk.input.symbols,
+        smk.params.hypotheses, smk.output[0], log,
+    )
+
+
+run_step(snakemake, step)  # noqa: F821
