@@ -43,12 +43,19 @@ from .tables import (
 HERE = Path(__file__).resolve().parent
 
 
+def _wrap_points(word: str) -> str:
+    """One escaped word: <wbr> after '_', ';', ',' or '/'; pieces with a hyphen kept on one line
+    (browsers would otherwise break after the hyphen, e.g. 'A2780-|cisplatin')."""
+    pieces = re.split(r"(?<=[_;,/])(?=.)", word)
+    return "<wbr>".join(f'<span class="nw">{p}</span>' if "-" in p.strip("-") else p for p in pieces)
+
+
 def wbr(value: object) -> Markup:
-    """Escaped text in which an id may wrap only after '_', ';', ',' or '/' (never inside a word)."""
+    """Escaped text that wraps only between words, or inside a word after '_', ';', ',' or '/'."""
     if isnan(value):
         return Markup("")
     text = str(escape(value))
-    return Markup(re.sub(r"([_;,/])(?=\S)", r"\1<wbr>", text))
+    return Markup(re.sub(r"[^\s<>]+", lambda m: _wrap_points(m.group(0)), text))
 
 
 def count(value: object) -> str:

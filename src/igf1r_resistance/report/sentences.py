@@ -77,6 +77,13 @@ def side(row: pd.Series, test: str) -> int:
     return 0
 
 
+def _by_word(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for word, item in pairs:
+        out.setdefault(word, []).append(item)
+    return out
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -88,28 +95,27 @@ def bottom_line(h: dict, rows: pd.DataFrame, models: dict[str, Model]) -> str:
     claim, opposite = CLAIMS.get(predicted, (predicted, f"not {predicted}"))
     two_sided = predicted == "changed"
     by_ds = {str(r["dataset"]): r for _, r in rows.iterrows()}
-    holds, against, unclear, untested = [], [], [], []
+    holds, nominal, against, unclear = [], [], [], []
+    untested: dict[str, list[str]] = {}
     n_tested = 0
     for d, m in models.items():
         r = by_ds.get(d)
         verdict = "not_testable" if r is None or isnan(r.get("verdict")) else str(r["verdict"])
         if verdict in UNTESTED:
-            untested.append(f"{verdict.replace('_', ' ')} in {m.label}")
+            untested.setdefault(verdict.replace("_", " "), []).append(m.label)
             continue
         n_tested += 1
         s = side(r, test)
         item = f"{m.label} ({evidence(r, test)})"
-        if two_sided:
-            if verdict == "changed" or s:
-                word = "higher" if s > 0 else "lower" if s < 0 else "changed"
-                holds.append((word, item)) if verdict == "changed" else unclear.append(f"{word} in {item}")
-            else:
-                unclear.append(f"no clear change in {item}")
-            continue
-        if verdict == "supported":
-            holds.append((claim, item))
-        elif verdict == "contradicted" or s == (-1 if predicted in ("up", "positive") else 1):
+        word = (CLAIMS["up"][0] if s > 0 else CLAIMS["up"][1]) if test != "coupling" else \
+            (CLAIMS["positive"][0] if s > 0 else CLAIMS["positive"][1])
+        predicted_side = {"up": 1, "positive": 1, "down": -1, "negative": -1}.get(predicted, 0)
+        if verdict == ("changed" if two_sided else "supported"):
+            holds.append((word if two_sided and s else claim, item))
+        elif verdict == "contradicted" or (s and not two_sided and s == -predicted_side):
             against.append(item)
+        elif s:  # the CI excludes 0 but the FDR-adjusted test does not pass
+            nominal.append((word, item))
         else:
             extra = ""
             if test == "gene" and predicted == "up" and num(r["ci_high"]) < math.log2(MEANINGFUL_FOLD):
@@ -123,21 +129,17 @@ def bottom_line(h: dict, rows: pd.DataFrame, models: dict[str, Model]) -> str:
     if holds:
         head = f"{name} {verb} {claim} in {len(holds)} of {n_tested} tested models"
     elif n_tested:
-        head = f"{name} {verb} not {claim} in any model"
+        head = f"{name} {verb} not {claim} in any model" + (" at the FDR threshold" if two_sided else "")
     else:
         head = f"{name} could not be tested in any model"
-    parts = []
-    if holds:
-        by_word: dict[str, list[str]] = {}
-        for word, item in holds:
-            by_word.setdefault(word, []).append(item)
-        parts += [f"{word} in {_join(items)}" for word, items in by_word.items()]
+    parts = [f"{word} in {_join(items)}" for word, items in _by_word(holds).items()]
     if against:
         parts.append(f"{opposite} in {_join(against)}")
+    parts += [f"{word} by the 95% CI but short of the FDR threshold in {_join(items)}"
+              for word, items in _by_word(nominal).items()]
     if unclear:
-        parts.append(("no clear change in " if not two_sided else "") + _join(unclear))
-    if untested:
-        parts.append(_join(untested))
+        parts.append(f"no clear change in {_join(unclear)}")
+    parts += [f"{word} in {_join(labels)}" for word, labels in untested.items()]
     return head + (": " + "; ".join(parts) if parts else "") + "."
 
 
@@ -162,7 +164,8 @@ def first_screen(hinfo: dict[str, dict], hyps: pd.DataFrame, models: dict[str, M
     families: dict[str, list[Sentence]] = {}
     for hid, h in hinfo.items():
         rows = prim[prim["hypothesis"] == hid]
-        if getattr(h, "role", h.get("role", "primary")) == "context":
+        roles = set(rows["role"].astype(str)) if "role" in rows.columns else set()
+        if h.get("role") == "context" or (roles and roles <= {"context"}):
             continue
         families.setdefault(family_of(h, catalogue), []).append(Sentence(hid, bottom_line(h, rows, models)))
     return [Family(name, s) for name, s in families.items()]

@@ -26,6 +26,10 @@ QC_NAMES = ["pca", "pca_variance", "distributions", "columns", "correlation", "o
             "gene_values", "gsea_running"]
 
 # Verdict words (contract 1): css class, whether the word is directional (coloured), meaning.
+VERDICT_SHORT = {"supported": "predicted direction", "contradicted": "opposite direction",
+                 "changed": "two-sided change", "no_change": "equivalent within margin",
+                 "inconclusive": "cannot tell", "not_measurable": "below noise floor",
+                 "not_testable": "too few genes or samples", "context": "no verdict"}
 VERDICTS = {
     "supported": ("v-supported", True, "the predicted direction, FDR below the threshold (and, for gene sets, "
                                        "beyond random sets where that test is available)"),
@@ -122,6 +126,9 @@ def normalise_hypotheses(table: pd.DataFrame) -> pd.DataFrame:
             table[col] = np.nan
     table["model"] = table["model"].where(table["model"].notna(), table["dataset"])
     table["role"] = table["role"].where(table["role"].notna(), "primary")
+    # older tables call a significant two-sided change "supported": it is no directional support
+    two_sided = (table["predicted"].astype(str) == "changed") & (table["verdict"].astype(str) == "supported")
+    table.loc[two_sided, "verdict"] = "changed"
     if "primary" not in table.columns:
         table["primary"] = True
     return table
@@ -137,6 +144,9 @@ def normalise_meta(table: pd.DataFrame) -> pd.DataFrame:
     table["models"] = table["models"].astype(object)
     table.loc[older, "models"] = table.loc[older, "datasets"].astype(str).str.replace(",", ";")
     table["stratum"] = table["stratum"].where(table["stratum"].notna(), "all")
+    if "predicted" in table.columns and "verdict" in table.columns:
+        two_sided = (table["predicted"].astype(str) == "changed") & (table["verdict"].astype(str) == "supported")
+        table.loc[two_sided, "verdict"] = "changed"
     return table
 
 

@@ -17,6 +17,7 @@ from ..plots import fmt
 from . import figures as F
 from .tables import (
     NOT_AVAILABLE,
+    VERDICT_SHORT,
     VERDICTS,
     DatasetTables,
     Model,
@@ -156,7 +157,8 @@ def matrix_view(datasets: list[str], data: ReportData, hinfo: dict[str, dict],
 
 
 def legend() -> list[dict]:
-    return [{"word": w, "cls": cls, "directional": d, "meaning": m} for w, (cls, d, m) in VERDICTS.items()]
+    return [{"word": w, "cls": cls, "directional": d, "meaning": m, "short": VERDICT_SHORT.get(w, "")}
+            for w, (cls, d, m) in VERDICTS.items()]
 
 
 # --------------------------------------------------------------------------- 2. data
