@@ -17,8 +17,8 @@ import base64
 import fcntl
 import json
 import os
-import re
 import queue
+import re
 import shutil
 import subprocess
 import tempfile

@@ -1,6 +1,14 @@
 # Steps run once per data set whatever its type and chunking; their benchmark files feed the
 # report's run-cost table (fetch and chunk steps differ per data set and are not listed).
-REPORT_BENCHMARK_STEPS = ["prepare", "score", "de", "gsea", "qc", "hypotheses", "report_figures"]
+REPORT_BENCHMARK_STEPS = [
+    "prepare",
+    "score",
+    "de",
+    "gsea",
+    "qc",
+    "hypotheses",
+    "report_figures",
+]
 
 
 localrules:
