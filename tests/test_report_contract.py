@@ -148,7 +148,8 @@ def test_todays_tables_say_not_available():
     config, datasets, data = synthetic_report(seed=4)
     page = rep.build_report(config, datasets, data)
     summary = page[page.index('id="summary"'):page.index('id="data"')]
-    assert "random-set percentile not available" in summary
+    assert "The random-set percentile is not available in this run" in summary
+    assert "percentile not available" not in summary  # said once, not per model
     assert re.search(r'<td class="controls">not available', summary)
     assert "GSE1: not available" in page  # noise floor per data set in Methods
 

@@ -98,6 +98,7 @@ def build_report(config: dict, datasets: list[str], data: ReportData) -> str:
         "config": config, "datasets": datasets, "models": models, "primary": primary,
         "fdr": config["hypotheses"]["fdr"], "display": F.DISPLAY,
         "low_quantile": config.get("de", {}).get("low_expression_quantile"),
+        "has_percentile": bool(data.hypotheses["random_percentile"].notna().any()),
         "families": first_screen(hinfo, data.hypotheses, models, data.catalogue),
         "dataset_rows": V.dataset_rows(config, datasets, data, models),
         "matrix": V.matrix_view(datasets, data, hinfo, models), "legend": V.legend(),

@@ -52,8 +52,9 @@ def subject(h: dict) -> str:
     return f"the {h.get('gene_set')} set"
 
 
-def evidence(row: pd.Series, test: str) -> str:
-    """The numbers of one model: estimate, 95% CI and what a biologist reads beside them."""
+def evidence(row: pd.Series, test: str, percentile: bool = True) -> str:
+    """The numbers of one model: estimate, 95% CI and what a biologist reads beside them
+    (`percentile`: say the random-set percentile, or that it is not available)."""
     if test == "gene":
         est, lo, hi = num(row["effect"]), num(row["ci_low"]), num(row["ci_high"])
         fold = f"{2 ** est:.2f}-fold" if not math.isnan(est) else "fold change NA"
@@ -63,7 +64,7 @@ def evidence(row: pd.Series, test: str) -> str:
     pct = num(row.get("random_percentile"))
     pct_text = f"random-set percentile {pct:.0f}" if not math.isnan(pct) else f"random-set percentile {NOT_AVAILABLE}"
     return (f"g {signed(num(row['hedges_g']))}, 95% CI {signed(num(row['g_ci_low']))} to "
-            f"{signed(num(row['g_ci_high']))}, {pct_text}")
+            f"{signed(num(row['g_ci_high']))}" + (f", {pct_text}" if percentile else ""))
 
 
 def side(row: pd.Series, test: str) -> int:
@@ -95,6 +96,8 @@ def bottom_line(h: dict, rows: pd.DataFrame, models: dict[str, Model]) -> str:
     claim, opposite = CLAIMS.get(predicted, (predicted, f"not {predicted}"))
     two_sided = predicted == "changed"
     by_ds = {str(r["dataset"]): r for _, r in rows.iterrows()}
+    # a run without random gene sets says so once (first screen), not in every model's numbers
+    percentile = "random_percentile" in rows.columns and rows["random_percentile"].notna().any()
     holds, nominal, against, unclear = [], [], [], []
     untested: dict[str, list[str]] = {}
     n_tested = 0
@@ -106,7 +109,7 @@ def bottom_line(h: dict, rows: pd.DataFrame, models: dict[str, Model]) -> str:
             continue
         n_tested += 1
         s = side(r, test)
-        item = f"{m.label} ({evidence(r, test)})"
+        item = f"{m.label} ({evidence(r, test, percentile)})"
         word = (CLAIMS["up"][0] if s > 0 else CLAIMS["up"][1]) if test != "coupling" else \
             (CLAIMS["positive"][0] if s > 0 else CLAIMS["positive"][1])
         predicted_side = {"up": 1, "positive": 1, "down": -1, "negative": -1}.get(predicted, 0)
