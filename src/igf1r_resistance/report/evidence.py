@@ -30,7 +30,12 @@ REFERENCE_VERSIONS = {"R limma": "3.54", "R GSVA": "1.46", "R edgeR": "3.40", "R
                       "R decoupleR": "2.4", "R progeny": "1.20"}
 
 
-def competitive_view(t: DatasetTables, set_name: str, p: pd.Series) -> list[dict]:
+def _p(value: object, permutations: int) -> str:
+    """A permutation p of 0 as '< 1/permutations' (the smallest p the permutations can give)."""
+    return f"< {fmt(1 / permutations)}" if permutations and num(value) == 0 else fmt(value)
+
+
+def competitive_view(t: DatasetTables, set_name: str, p: pd.Series, permutations: int = 0) -> list[dict]:
     """The competitive tests of a set beside GSEA: camera (camera.tsv or the hypotheses row) and the
     set's percentile among random gene sets (contract 1); missing ones say "not available"."""
     out = []
@@ -38,7 +43,8 @@ def competitive_view(t: DatasetTables, set_name: str, p: pd.Series) -> list[dict
     gsea = t.gsea[t.gsea["gene_set"].astype(str).isin(names)]
     for _, g in gsea.iterrows():
         out.append({"test": f"GSEA (preranked, {g['gene_set']})",
-                    "result": f"NES {fmt(g.get('nes'))}, p {fmt(g.get('p_value'))}, FDR {fmt(g.get('fdr'))}"})
+                    "result": f"NES {fmt(g.get('nes'))}, p {_p(g.get('p_value'), permutations)}, "
+                              f"FDR {_p(g.get('fdr'), permutations)}"})
     if not gsea.size:
         out.append({"test": "GSEA (preranked)", "result": NOT_AVAILABLE})
     camera = t.camera[t.camera["gene_set"].astype(str).isin(names)] if t.camera is not None else pd.DataFrame()
@@ -98,7 +104,7 @@ def card_view(d: str, model: Model, hid: str, h: dict, t: DatasetTables, rows: p
         for name in F._gsea_names(t, set_name):
             card["figures"].append(("running", figure(F.fig_running(
                 d, t, name, config.get("gsea", {}).get("permutations", 0)))))
-        card["competitive"] = competitive_view(t, set_name, p)
+        card["competitive"] = competitive_view(t, set_name, p, config.get("gsea", {}).get("permutations", 0))
     elif test == "gene":
         card["gene"] = str(h.get("gene"))
         card["figures"].append(("gene", figure(F.fig_gene_values(d, t, card["gene"], p))))
