@@ -21,9 +21,10 @@ from .tables import (
     isnan,
     num,
     overall_meta,
+    primary_rows,
     truthy,
 )
-from .views import KEY_GENES, anchor, figure, table_view, verdict_class
+from .views import KEY_GENES, Table, anchor, figure, table_view, verdict_class
 
 # The reference implementations the numbers are tested against (tests/reference/*.R).
 REFERENCE_VERSIONS = {"R limma": "3.54", "R GSVA": "1.46", "R edgeR": "3.40", "R metafor": "3.8",
@@ -130,6 +131,17 @@ def mechanisms_view(config: dict, datasets: list[str], data: ReportData, hinfo: 
                 cards.append(card)
         out.append({"id": hid, "anchor": anchor("hyp", hid), "h": h, "target": target, "cards": cards})
     return out
+
+
+def hypotheses_table(data: ReportData, models: dict[str, Model]) -> Table:
+    """Every primary-method row of every model in one sortable, searchable table."""
+    prim = primary_rows(data.hypotheses).copy()
+    prim["model"] = prim["dataset"].map(lambda d: models[d].label if d in models else d)
+    cols = [c for c in ["model", "dataset", "hypothesis", "method", "effect", "ci_low", "ci_high", "hedges_g",
+                        "p_value", "fdr", "competitive_p", "random_percentile", "camera_p", "verdict",
+                        "methods_agreeing", "n_resistant", "n_sensitive"]
+            if c in prim.columns and prim[c].notna().any()]
+    return table_view(prim[cols], sortable=True)
 
 
 def genes_view(d: str, t: DatasetTables, catalogue: dict, hinfo: dict[str, dict], config: dict) -> dict:

@@ -107,6 +107,7 @@ def build_report(config: dict, datasets: list[str], data: ReportData) -> str:
                        for d in datasets],
         "qc_views": [V.qc_view(d, data.datasets[d], data.qc_settings, primary) for d in datasets],
         "mechanisms": E.mechanisms_view(config, datasets, data, hinfo, models),
+        "all_rows": E.hypotheses_table(data, models),
         "genes": [E.genes_view(d, data.datasets[d], data.catalogue, hinfo, config) for d in datasets],
         "meta": E.meta_view(datasets, data, hinfo), "m": E.methods_view(config, data),
     }
