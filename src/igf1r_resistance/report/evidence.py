@@ -193,16 +193,20 @@ def methods_view(config: dict, data: ReportData) -> dict:
                                                     for k, v in F.DISPLAY.items()}}
     floors = {d: t.noise_floor for d, t in data.datasets.items()}
     probe_rules = {d: (t.uns.get("probe_collapse") or {}).get("rule", NOT_AVAILABLE) for d, t in data.datasets.items()}
-    bench = data.benchmarks
-    return {
+    return {**run_costs_view(data.benchmarks),
         "caveats": catalogue.get("caveats", []), "versions": software_versions(), "references": REFERENCE_VERSIONS,
         "sets": [{"name": n, "up": ", ".join(s.get("up", [])), "down": ", ".join(s.get("down", [])),
                   "source": s.get("source", "")} for n, s in (catalogue.get("gene_sets") or {}).items()],
         "catalogue": catalogue, "params": yaml.safe_dump(params, sort_keys=False),
         "config_text": yaml.safe_dump(config, sort_keys=False), "floors": floors, "probe_rules": probe_rules,
         "display": F.DISPLAY, "qc": qc_settings,
-        "bench": table_view(bench.sort_values(["step", "target"]), numeric={"s", "max_rss_mb"}, verdict_col=None,
-                            sortable=True) if bench is not None and len(bench) else None,
-        "bench_jobs": 0 if bench is None else len(bench),
-        "bench_total": fmt(bench["s"].sum()) if bench is not None and len(bench) else "0",
     }
+
+
+def run_costs_view(bench: pd.DataFrame | None) -> dict:
+    """Run time and peak memory per job (Snakemake's benchmark files)."""
+    if bench is None or bench.empty:
+        return {"bench": None, "bench_jobs": 0, "bench_total": "0"}
+    return {"bench": table_view(bench.sort_values(["step", "target"]), numeric={"s", "max_rss_mb"},
+                                verdict_col=None, sortable=True),
+            "bench_jobs": len(bench), "bench_total": fmt(bench["s"].sum())}

@@ -116,9 +116,7 @@ def build_report(config: dict, datasets: list[str], data: ReportData) -> str:
 
 def section_run_costs(bench: pd.DataFrame) -> str:
     """Per-step run time and peak memory, as Snakemake's benchmark files recorded them."""
-    data = ReportData({}, pd.DataFrame(columns=["dataset", "hypothesis"]), pd.DataFrame(columns=["hypothesis"]),
-                      {}, {}, bench)
-    return environment().get_template("run_costs.html.j2").render(m=E.methods_view({}, data))
+    return environment().get_template("run_costs.html.j2").render(m=E.run_costs_view(bench))
 
 
 def forest_overview(datasets: list[str], data: ReportData, hinfo: dict[str, dict]) -> str:

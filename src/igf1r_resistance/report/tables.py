@@ -127,8 +127,9 @@ def normalise_hypotheses(table: pd.DataFrame) -> pd.DataFrame:
     table["model"] = table["model"].where(table["model"].notna(), table["dataset"])
     table["role"] = table["role"].where(table["role"].notna(), "primary")
     # older tables call a significant two-sided change "supported": it is no directional support
-    two_sided = (table["predicted"].astype(str) == "changed") & (table["verdict"].astype(str) == "supported")
-    table.loc[two_sided, "verdict"] = "changed"
+    if {"predicted", "verdict"} <= set(table.columns):
+        two_sided = (table["predicted"].astype(str) == "changed") & (table["verdict"].astype(str) == "supported")
+        table.loc[two_sided, "verdict"] = "changed"
     if "primary" not in table.columns:
         table["primary"] = True
     return table
