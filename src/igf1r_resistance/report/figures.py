@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import plots as P
 from ..plots import esc, fmt
-from .tables import DatasetTables
+from .tables import DatasetTables, number
 from .tables import isnan as _isnan
 from .tables import num as _num
 from .tables import truthy as _bool
@@ -318,8 +318,8 @@ def fig_forest(hid: str, m: pd.Series, hyps: pd.DataFrame, datasets: list[str], 
         w = _num(weights.get(d))
         rows.append(P.ForestRow(d, est, lo, hi, VERDICT_COLOURS.get(str(r["verdict"]), "#333"), w,
                                 note=f"weight {fmt(w, 3)}%" if np.isfinite(w) else "not pooled",
-                                hover=f"{d}: {fmt(est)} (95% CI {fmt(lo)} to {fmt(hi)}), n = {r.get('n_resistant')}"
-                                      f" vs {r.get('n_sensitive')}, verdict {r['verdict']}"))
+                                hover=f"{d}: {fmt(est)} (95% CI {fmt(lo)} to {fmt(hi)}), n = {number(r.get('n_resistant'))}"
+                                      f" vs {number(r.get('n_sensitive'))}, verdict {r['verdict']}"))
     pooled = P.Pooled(
         "pooled (random effects)", _num(m["estimate"]), _num(m["ci_low"]), _num(m["ci_high"]),
         VERDICT_COLOURS.get(str(m["verdict"]), "#333"),
