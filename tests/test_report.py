@@ -7,6 +7,8 @@ workflow; `test_demo_report_*` read the real demo run (tests/conftest.py: `demo_
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html.parser
 import logging
 import re
@@ -223,9 +225,9 @@ def test_verdict_matrix_links_every_cell_to_its_evidence(small_page: str):
     c = parse(small_page)
     ids = {a["id"] for _, a in c.tags if "id" in a}
     assert "verdict-matrix" in ids
-    matrix = small_page[small_page.index("id='verdict-matrix'"):]
+    matrix = small_page[small_page.index('id="verdict-matrix"'):]
     matrix = matrix[: matrix.index("</table>")]
-    links = re.findall(r"href='#([^']+)'", matrix)
+    links = re.findall(r'href="#([^"]+)"', matrix)
     n_hyps = len(gs.load_catalogue(CATALOGUE)[2])  # every catalogue hypothesis has a row
     assert len([x for x in links if x.startswith("res-")]) == n_hyps * len(DATASETS)
     assert len([x for x in links if x.startswith("meta-")]) == n_hyps
@@ -240,15 +242,19 @@ def test_every_plot_is_well_formed_svg(small_page: str):
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
     kinds = ["fig-dist-GSE1", "fig-pca-GSE1", "fig-corr-GSE1", "fig-volcano-GSE1"]
     for k in kinds:
-        assert f"id='{k}'" in small_page
+        assert f'id="{k}"' in small_page
 
 
-def test_report_is_offline_and_script_free(small_page: str):
+def test_report_is_offline_and_runs_only_its_own_script(small_page: str):
     c = parse(small_page)
-    tags = {t for t, _ in c.tags}
-    assert not tags & {"script", "img", "iframe", "link", "object", "embed"}
+    tags = [t for t, _ in c.tags]
+    assert not set(tags) & {"img", "iframe", "link", "object", "embed"}
+    assert tags.count("script") == 1 and all("src" not in a for t, a in c.tags if t == "script")
     csp = [a["content"] for t, a in c.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
-    assert csp and "default-src 'none'" in csp[0]
+    assert csp and "default-src 'none'" in csp[0] and "unsafe-inline" not in csp[0].split("script-src")[1]
+    script = re.search(r"<script>(.*?)</script>", small_page, flags=re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp[0]  # the inline script runs by its hash, nothing else
     for _, attrs in c.tags:
         for key in ("src", "href"):
             value = attrs.get(key) or ""
@@ -267,7 +273,7 @@ def test_hostile_metadata_is_shown_as_text():
     page = rep.build_report(config, datasets, data)
     c = parse(page)
     tags = [t for t, _ in c.tags]
-    assert "img" not in tags and "script" not in tags
+    assert "img" not in tags and tags.count("script") == 1
     assert all(not any(k.startswith("on") for k in a) for _, a in c.tags), "an event-handler attribute leaked"
     text = "".join(c.text)
     assert HOSTILE in text  # shown literally, as text
@@ -304,8 +310,9 @@ def test_demo_report_is_small_and_complete(demo_run: Path):
     size = report.stat().st_size
     assert size < 5e6, f"demo report is {size / 1e6:.2f} MB"
     page = report.read_text(encoding="utf-8")
-    for part in ["id='verdict-matrix'", "id='qc-GSE15709'", "id='res-GSE15709-matrisome_up'", "id='meta-matrisome_up'",
-                 "id='genes-GSE27473'", "id='faq'", "Configuration used", "Software versions"]:
+    for part in ['id="verdict-matrix"', 'id="qc-GSE15709"', 'id="res-GSE15709-matrisome_up"', 'id="meta-matrisome_up"',
+                 'id="genes-GSE27473"', 'id="faq"', 'id="bottom-lines"', "Configuration used", "Software versions",
+                 "Run time and memory per step"]:
         assert part in page, part
     for ds in _demo_datasets(demo_run):
         for fig in ["distributions", "pca", "correlation", "volcano"]:

@@ -1,0 +1,174 @@
+"""The report's first screen in words: one bottom-line sentence per hypothesis over all models.
+
+Each sentence says where the prediction holds (verdict `supported`, or `changed` for a
+two-sided prediction), then describes every model by its estimate and 95% CI: genes as log2
+change with fold change, gene sets as Hedges' g (standardised effect) with the set's
+percentile among random gene sets (contract 1; "not available" when the run has no random
+sets), couplings as Spearman rho. Models without a test are named with their verdict word.
+Plain text: the template escapes it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .tables import NOT_AVAILABLE, Model, isnan, num, primary_rows
+
+# A gene whose 95% CI stays below this fold change "rules out a rise" of that size.
+MEANINGFUL_FOLD = 1.2
+CLAIMS = {"up": ("higher", "lower"), "down": ("lower", "higher"), "changed": ("changed", "changed"),
+          "positive": ("positively correlated", "negatively correlated"),
+          "negative": ("negatively correlated", "positively correlated")}
+UNTESTED = ("not_testable", "not_measurable", "context")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    hypothesis: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    sentences: list[Sentence]
+
+
+def signed(x: float, digits: int = 2) -> str:
+    """+0.85 / -1.00 (a minus sign, not a hyphen, would not survive copying into R)."""
+    return "NA" if math.isnan(x) else f"{x:+.{digits}f}"
+
+
+def subject(h: dict) -> str:
+    """What the sentence is about, e.g. 'IGF1R mRNA' or 'the ABC_TRANSPORTERS set'."""
+    test = str(h.get("test", "group"))
+    if test == "gene":
+        return f"{h.get('gene')} mRNA"
+    if test == "coupling":
+        return f"the {h.get('gene_set')} and {h.get('with_set')} scores"
+    return f"the {h.get('gene_set')} set"
+
+
+def evidence(row: pd.Series, test: str, percentile: bool = True) -> str:
+    """The numbers of one model: estimate, 95% CI and what a biologist reads beside them
+    (`percentile`: say the random-set percentile, or that it is not available)."""
+    if test == "gene":
+        est, lo, hi = num(row["effect"]), num(row["ci_low"]), num(row["ci_high"])
+        fold = f"{2 ** est:.2f}-fold" if not math.isnan(est) else "fold change NA"
+        return f"{signed(est)} log2, 95% CI {signed(lo)} to {signed(hi)}, {fold}"
+    if test == "coupling":
+        return f"rho {signed(num(row['effect']))}, 95% CI {signed(num(row['ci_low']))} to {signed(num(row['ci_high']))}"
+    pct = num(row.get("random_percentile"))
+    pct_text = f"random-set percentile {pct:.0f}" if not math.isnan(pct) else f"random-set percentile {NOT_AVAILABLE}"
+    return (f"g {signed(num(row['hedges_g']))}, 95% CI {signed(num(row['g_ci_low']))} to "
+            f"{signed(num(row['g_ci_high']))}" + (f", {pct_text}" if percentile else ""))
+
+
+def side(row: pd.Series, test: str) -> int:
+    """+1 / -1 when the 95% CI lies wholly above / below 0, else 0."""
+    lo, hi = (num(row["ci_low"]), num(row["ci_high"])) if test != "group" else (num(row["g_ci_low"]),
+                                                                                num(row["g_ci_high"]))
+    if not math.isnan(lo) and lo > 0:
+        return 1
+    if not math.isnan(hi) and hi < 0:
+        return -1
+    return 0
+
+
+def _by_word(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for word, item in pairs:
+        out.setdefault(word, []).append(item)
+    return out
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def bottom_line(h: dict, rows: pd.DataFrame, models: dict[str, Model]) -> str:
+    """One sentence for one hypothesis over every model (rows: its primary rows, one per data set)."""
+    test = str(h.get("test", "group"))
+    predicted = str(h.get("predicted", "up"))
+    claim, opposite = CLAIMS.get(predicted, (predicted, f"not {predicted}"))
+    two_sided = predicted == "changed"
+    by_ds = {str(r["dataset"]): r for _, r in rows.iterrows()}
+    # a run without random gene sets says so once (first screen), not in every model's numbers
+    percentile = "random_percentile" in rows.columns and rows["random_percentile"].notna().any()
+    holds, nominal, against, unclear = [], [], [], []
+    untested: dict[str, list[str]] = {}
+    n_tested = 0
+    for d, m in models.items():
+        r = by_ds.get(d)
+        verdict = "not_testable" if r is None or isnan(r.get("verdict")) else str(r["verdict"])
+        if verdict in UNTESTED:
+            untested.setdefault(verdict.replace("_", " "), []).append(m.label)
+            continue
+        n_tested += 1
+        s = side(r, test)
+        item = f"{m.label} ({evidence(r, test, percentile)})"
+        word = (CLAIMS["up"][0] if s > 0 else CLAIMS["up"][1]) if test != "coupling" else \
+            (CLAIMS["positive"][0] if s > 0 else CLAIMS["positive"][1])
+        predicted_side = {"up": 1, "positive": 1, "down": -1, "negative": -1}.get(predicted, 0)
+        if verdict == ("changed" if two_sided else "supported"):
+            holds.append((word if two_sided and s else claim, item))
+        elif verdict == "contradicted" or (s and not two_sided and s == -predicted_side):
+            against.append(item)
+        elif s:  # the CI excludes 0 but the FDR-adjusted test does not pass
+            nominal.append((word, item))
+        else:
+            extra = ""
+            if test == "gene" and predicted == "up" and num(r["ci_high"]) < math.log2(MEANINGFUL_FOLD):
+                extra = f"; the CI rules out a rise above {MEANINGFUL_FOLD}-fold"
+            elif test == "gene" and predicted == "down" and num(r["ci_low"]) > -math.log2(MEANINGFUL_FOLD):
+                extra = f"; the CI rules out a fall below 1/{MEANINGFUL_FOLD}-fold"
+            unclear.append(f"{item[:-1]}{extra})")
+    name = subject(h)
+    name = name[0].upper() + name[1:]
+    verb = "are" if test == "coupling" else "is"
+    if holds:
+        head = f"{name} {verb} {claim} in {len(holds)} of {n_tested} tested models"
+    elif n_tested:
+        head = f"{name} {verb} not {claim} in any model" + (" at the FDR threshold" if two_sided else "")
+    else:
+        head = f"{name} could not be tested in any model"
+    parts = [f"{word} in {_join(items)}" for word, items in _by_word(holds).items()]
+    if against:
+        parts.append(f"{opposite} in {_join(against)}")
+    parts += [f"{word} by the 95% CI but short of the FDR threshold in {_join(items)}"
+              for word, items in _by_word(nominal).items()]
+    if unclear:
+        parts.append(f"no clear change in {_join(unclear)}")
+    parts += [f"{word} in {_join(labels)}" for word, labels in untested.items()]
+    return head + (": " + "; ".join(parts) if parts else "") + "."
+
+
+def family_of(h: dict, catalogue: dict) -> str:
+    """The hypothesis family: the catalogue's `family`, else the gene set the hypothesis is about
+    (a single gene belongs to the first catalogue set that lists it)."""
+    if h.get("family"):
+        return str(h["family"])
+    if h.get("gene_set"):
+        return str(h["gene_set"])
+    gene = str(h.get("gene"))
+    for name, spec in (catalogue.get("gene_sets") or {}).items():
+        if gene in list(spec.get("up", [])) + list(spec.get("down", [])):
+            return str(name)
+    return gene
+
+
+def first_screen(hinfo: dict[str, dict], hyps: pd.DataFrame, models: dict[str, Model],
+                 catalogue: dict) -> list[Family]:
+    """Bottom-line sentences grouped by family, in catalogue order; context rows carry no sentence."""
+    prim = primary_rows(hyps)
+    families: dict[str, list[Sentence]] = {}
+    for hid, h in hinfo.items():
+        rows = prim[prim["hypothesis"] == hid]
+        roles = set(rows["role"].astype(str)) if "role" in rows.columns else set()
+        if h.get("role") == "context" or (roles and roles <= {"context"}):
+            continue
+        families.setdefault(family_of(h, catalogue), []).append(Sentence(hid, bottom_line(h, rows, models)))
+    return [Family(name, s) for name, s in families.items()]
