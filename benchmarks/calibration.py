@@ -107,7 +107,8 @@ def _rejections(table: pd.DataFrame) -> dict[str, int]:
     """Testable and rejected (supported or contradicted) rows: primary rows of group and
     gene hypotheses (their null holds by construction), primary rows of coupling
     hypotheses (see the module docstring), and every method's group/gene rows."""
-    testable = table["verdict"] != "not_testable"
+    # context rows carry no verdict and not_measurable rows test nothing
+    testable = ~table["verdict"].isin(["not_testable", "not_measurable", "context"])
     rejected = table["verdict"].isin(["supported", "contradicted"])
     prim = table["primary"].astype(bool)
     coupling = table["test"] == "coupling"

@@ -26,6 +26,7 @@ rule report:
         de=per_dataset("results/{ds}/de.tsv"),
         gsea=per_dataset("results/{ds}/gsea.tsv"),
         camera=per_dataset("results/{ds}/camera.tsv"),
+        controls=per_dataset("results/{ds}/controls.tsv"),
         scores=per_dataset("results/{ds}/scores.tsv"),
         hypotheses="results/summary/hypotheses.tsv",
         meta="results/summary/meta.tsv",
