@@ -162,7 +162,7 @@ def test_report_draws_one_forest_per_stratum_with_the_prediction_interval():
     """The report's meta section renders the new meta.tsv: unique anchors, stratum models only, PI line."""
     from types import SimpleNamespace
 
-    from igf1r_resistance import report
+    from igf1r_resistance.report.evidence import meta_view
 
     table = rows("h1", [1.0, 1.4, 0.2, -0.3, 0.9], [0.3, 0.3, 0.4, 0.4, 0.5], datasets=["E1", "C1", "E2", "C2", "C3"])
     table["g_ci_low"], table["g_ci_high"] = table["hedges_g"] - 1, table["hedges_g"] + 1
@@ -170,11 +170,14 @@ def test_report_draws_one_forest_per_stratum_with_the_prediction_interval():
               "E2": {"model_type": "endocrine resistance"}}
     meta = meta_analyse(table, models)
     datasets = ["C1", "C2", "C3", "E1", "E2"]
-    html = report.section_meta(datasets, SimpleNamespace(meta=meta, hypotheses=table), {"h1": {"test": "group"}})
-    assert "id='meta-h1'" in html and "id='meta-h1-endocrine_resistance'" in html
-    assert html.count("<title>95% prediction interval") == 2 and "95% PI" in html
-    chemo_part = html.split("id='meta-h1-endocrine_resistance'")[0]
-    assert ">C1<" in chemo_part and ">E1<" not in chemo_part
+    view = meta_view(datasets, SimpleNamespace(meta=meta, hypotheses=table), {"h1": {"test": "group"}})
+    forests = {f["anchor"]: f for f in view["forests"]}
+    assert set(forests) == {"meta-h1", "meta-h1-endocrine_resistance"}
+    svgs = {a: str(f["fig"]["svg"]) if isinstance(f["fig"], dict) else str(f["fig"]) for a, f in forests.items()}
+    assert all(svg.count("<title>95% prediction interval") == 1 for svg in svgs.values())
+    assert all(f["pi"].startswith("95% prediction interval") for f in forests.values())
+    assert ">C1<" in svgs["meta-h1"] and ">E1<" not in svgs["meta-h1"]
+    assert ">E1<" in svgs["meta-h1-endocrine_resistance"]
 
 
 def test_a_tau2_that_cannot_be_estimated_is_not_testable_with_a_note():

@@ -286,10 +286,15 @@ def test_hostile_metadata_is_shown_as_text():
     (ARTIFACTS / "hostile_report.html").write_text(page, encoding="utf-8")
 
 
-def test_thousand_samples_stay_under_20_mb(large_report: Path):
+def test_thousand_samples_report_stays_small(large_report: Path):
+    """1,000 samples per data set: thinned plots keep each evidence card small, so the page
+    grows with the number of cards (catalogue v2 has ~60 hypotheses), not with the samples."""
     size = large_report.stat().st_size
     seconds = _LARGE["seconds"]
-    assert size < 20e6, f"{size / 1e6:.1f} MB"
+    page_text = large_report.read_text(encoding="utf-8")
+    cards = page_text.count('<div class="card" id="res-')
+    assert cards > 0 and size / cards < 200e3, f"{size / 1e6:.1f} MB for {cards} evidence cards"
+    assert size < 30e6, f"{size / 1e6:.1f} MB"
     assert seconds < 120, f"building took {seconds:.0f} s"
     page = large_report.read_text(encoding="utf-8")
     assert "at most 100 per group" in page  # the thinning is said on the plots

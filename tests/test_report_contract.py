@@ -94,7 +94,7 @@ def contract_report() -> tuple[dict, list[str], rep.ReportData]:
     hyps["n_resistant"] = hyps["n_resistant"].astype(float)  # as read from a TSV with missing values
     hyps["n_sensitive"] = hyps["n_sensitive"].astype(float)
     hyps["model_type"] = "chemotherapy"
-    hyps["role"] = np.where(hyps["hypothesis"] == "igfbp_changed", "context", "primary")
+    hyps["role"] = np.where(hyps["hypothesis"] == "proliferation_up", "context", "primary")
     hyps["competitive_p"] = 0.003
     hyps["random_percentile"] = 87.0
     hyps["n_random_sets"] = 1000
@@ -104,7 +104,7 @@ def contract_report() -> tuple[dict, list[str], rep.ReportData]:
     hyps["equivalence_p"] = 0.01
     hyps["margin"] = 0.5
     words = {"insr_changed": "changed", "abcg2_up": "not_measurable", "mapk_up": "no_change",
-             "igfbp_changed": "context", "abc_up": "not_testable"}
+             "proliferation_up": "context", "abc_up": "not_testable"}
     for hid, word in words.items():
         hyps.loc[hyps["hypothesis"] == hid, "verdict"] = word
     data.hypotheses = rep.tables.normalise_hypotheses(hyps)
@@ -139,7 +139,7 @@ def test_contract_tables_render_new_words_controls_floor_and_strata(contract_pag
     words = re.sub(r"<[^>]+>", "", summary)  # text without tags (<wbr>, spans keeping hyphenated words whole)
     assert "passed" in words and "failed" in words and "DHFR up: failed" in words
     assert "random-set percentile 87" in words
-    assert 'data-hypothesis="igfbp_changed"' not in summary  # context rows carry no sentence
+    assert 'data-hypothesis="proliferation_up"' not in summary  # context rows carry no sentence
     assert "3.25 log2 (negative-control probes)" in page
     assert "95% prediction interval -0.9 to 1.4" in page
     assert "9.99" not in matrix  # the matrix pools over all models, not a stratum

@@ -20,7 +20,6 @@ from .tables import (
     ReportData,
     isnan,
     num,
-    overall_meta,
     primary_rows,
     truthy,
 )
@@ -161,18 +160,25 @@ def genes_view(d: str, t: DatasetTables, catalogue: dict, hinfo: dict[str, dict]
 
 
 def meta_view(datasets: list[str], data: ReportData, hinfo: dict[str, dict]) -> dict:
+    """One forest per meta.tsv row (hypothesis x stratum); the first row of a hypothesis (the
+    headline stratum) keeps the anchor the verdict matrix links to."""
     meta, hyps = data.meta, data.hypotheses
     forests = []
-    for _, m in overall_meta(meta).iterrows():
+    seen: set[str] = set()
+    for _, m in meta.iterrows():
         hid = str(m["hypothesis"])
         test = str(hinfo.get(hid, {}).get("test", "group"))
-        forests.append({"id": hid, "anchor": anchor("meta", hid), "m": m, "cls": verdict_class(m["verdict"]),
+        div_id = anchor("meta", hid) if hid not in seen else anchor("meta", hid, m.get("stratum"))
+        seen.add(hid)
+        forests.append({"id": hid, "anchor": div_id, "m": m, "cls": verdict_class(m["verdict"]),
+                        "stratum": "" if isnan(m.get("stratum")) else str(m["stratum"]),
                         "fig": figure(F.fig_forest(hid, m, hyps, datasets, test)),
                         "pi": (f"95% prediction interval {fmt(m['pi_low'])} to {fmt(m['pi_high'])}"
                                if not isnan(m.get("pi_low")) else "")})
     cols = [c for c in ["hypothesis", "stratum", "method", "effect_measure", "k", "models", "estimate", "ci_low",
-                        "ci_high", "pi_low", "pi_high", "p_value", "fdr", "tau2", "i2", "q_p", "predicted",
-                        "observed", "verdict", "weights", "note"] if c in meta.columns and meta[c].notna().any()]
+                        "ci_high", "pi_low", "pi_high", "p_value", "fdr", "tau2", "i2", "i2_ci_low", "i2_ci_high",
+                        "q_p", "vote_up", "vote_down", "loo_min", "loo_max", "predicted", "observed", "verdict",
+                        "weights", "descriptive_models", "note"] if c in meta.columns and meta[c].notna().any()]
     return {"forests": forests, "table": table_view(meta[cols], sortable=True)}
 
 

@@ -26,6 +26,7 @@ DISPLAY = {
     "volcano_top_genes": 40,  # volcano: most significant non-mechanism genes drawn as points
     "volcano_labels": 12,  # volcano: mechanism genes labelled (single-gene hypotheses always)
     "sample_table_open_max": 60,  # sample tables longer than this start collapsed
+    "heatmap_max_genes": 20,  # set heatmaps: genes drawn (largest resistant - sensitive z difference)
 }
 
 
@@ -212,6 +213,16 @@ def fig_set_heatmap(d: str, t: DatasetTables, set_name: str) -> str:
     x = x.reindex(index=genes, columns=col_labels)
     binned = bool((cols["n_samples"] > 1).any())
     col_groups = cols["group"].astype(str).tolist()
+    shown = f"{len(genes)} genes"
+    if len(genes) > DISPLAY["heatmap_max_genes"]:
+        # large sets (MSigDB footprints of 100-200 genes) would make each card megabytes:
+        # draw the genes that separate the groups most, and say so in the legend
+        groups = np.asarray(col_groups)
+        gap = (z.loc[:, groups == "resistant"].mean(axis=1) - z.loc[:, groups == "sensitive"].mean(axis=1)).abs()
+        keep = set(gap.fillna(0).sort_values(ascending=False, kind="stable").index[: DISPLAY["heatmap_max_genes"]])
+        shown = f"the {DISPLAY['heatmap_max_genes']} of {len(genes)} genes that differ most between the groups"
+        genes = [g for g in genes if g in keep]
+        z, x = z.reindex(index=genes), x.reindex(index=genes)
     hovers = []
     for gi, g in enumerate(genes):
         row = []
@@ -221,7 +232,7 @@ def fig_set_heatmap(d: str, t: DatasetTables, set_name: str) -> str:
                        f"log2 {fmt(x.iat[gi, j])}")
         hovers.append(row)
     marks = ["up" if direction[g] == "up" else "down" for g in genes] if set(direction.values()) != {"up"} else None
-    legend_text = (f"z-score of {value_label(t)} per gene across samples (blue -2.5 .. white 0 .. red +2.5); "
+    legend_text = (f"{shown}: z-score of {value_label(t)} per gene across samples (blue -2.5 .. white 0 .. red +2.5); "
                    + ("columns are bins of consecutive samples" if binned else "columns are samples"))
     return P.heatmap(z.to_numpy(dtype=float), genes, col_labels, col_groups, hovers, P.diverging, legend_text,
                      row_marks=marks, title=f"{set_name} genes in {d}", max_width=620, min_row_height=11)
@@ -301,12 +312,26 @@ def fig_volcano(d: str, t: DatasetTables, catalogue: dict, hinfo: dict[str, dict
                                    (f"top {DISPLAY['volcano_top_genes']} other genes", "#555")])
 
 
+def _meta_models(m: pd.Series) -> tuple[dict[str, str], set[str] | None]:
+    """Pooled model -> weight, and the models of the row's stratum (None: every data set; older meta.tsv)."""
+    if not _isnan(m.get("models")):  # meta.tsv contract 6: ';'-joined models and weights, one row per stratum
+        pooled = [x for x in str(m["models"]).split(";") if x]
+        descriptive = [x for x in ("" if _isnan(m.get("descriptive_models")) else str(m["descriptive_models"]))
+                       .split(";") if x]
+        weights = ("" if _isnan(m.get("weights")) else str(m["weights"])).split(";")
+        return dict(zip(pooled, weights)), set(pooled) | set(descriptive)
+    return dict(zip(str(m.get("datasets", "")).split(","), str(m.get("weights", "")).split(","))), None
+
+
 def fig_forest(hid: str, m: pd.Series, hyps: pd.DataFrame, datasets: list[str], test: str) -> str:
-    method = str(m["method"])
-    pooled_ids = str(m["datasets"]).split(",") if not _isnan(m.get("datasets")) else str(m["models"]).split(";")
-    weights = dict(zip(pooled_ids, str(m.get("weights", "")).split(",")))
+    """Forest plot of one meta.tsv row: the models of its stratum, the pooled diamond and the
+    95% prediction interval (the line through the diamond)."""
+    method = str(m["scoring_method"]) if not _isnan(m.get("scoring_method")) else str(m["method"])
+    weights, in_stratum = _meta_models(m)
     rows = []
     for d in datasets:
+        if in_stratum is not None and d not in in_stratum:
+            continue
         sub = hyps[(hyps["hypothesis"] == hid) & (hyps["dataset"] == d) & (hyps["method"].astype(str) == method)]
         if sub.empty:
             continue
@@ -324,11 +349,13 @@ def fig_forest(hid: str, m: pd.Series, hyps: pd.DataFrame, datasets: list[str], 
         "pooled (random effects)", _num(m["estimate"]), _num(m["ci_low"]), _num(m["ci_high"]),
         VERDICT_COLOURS.get(str(m["verdict"]), "#333"),
         note=f"I\u00b2 {fmt(m['i2'], 3)}%, \u03c4\u00b2 {fmt(m['tau2'])}",
+        pi_low=_num(m.get("pi_low")), pi_high=_num(m.get("pi_high")),
         hover=f"pooled {m['effect_measure']}: {fmt(m['estimate'])} (95% CI {fmt(m['ci_low'])} to "
               f"{fmt(m['ci_high'])}), p {fmt(m['p_value'])}, FDR {fmt(m['fdr'])}; I2 {fmt(m['i2'])}%, "
               f"tau2 {fmt(m['tau2'])}, Q p {fmt(m.get('q_p'))}; verdict {m['verdict']}")
     xlabel = "Spearman rho (95% CI)" if test == "coupling" else "Hedges' g, resistant - sensitive (95% CI)"
-    return P.forest(rows, xlabel, pooled=pooled, width=620, title=f"{hid} ({method})",
+    stratum = "" if _isnan(m.get("stratum")) else f", {m.get('stratum')}"
+    return P.forest(rows, xlabel, pooled=pooled, width=620, title=f"{hid} ({method}{stratum})",
                     clip=(-1.0, 1.0) if test == "coupling" else None)
 
 
