@@ -100,7 +100,11 @@ def card_view(d: str, model: Model, hid: str, h: dict, t: DatasetTables, rows: p
         set_name = str(h.get("gene_set"))
         card["set_name"] = set_name
         card["figures"].append(("scores", figure(F.fig_scores(d, t, set_name, rows, config))))
-        card["figures"].append(("set_heatmap", figure(F.fig_set_heatmap(d, t, set_name))))
+        # gene-level heatmaps for the hypotheses that carry a verdict; supporting, descriptive and
+        # context sets (large MSigDB footprints) keep their numbers and score plots, which keeps
+        # the page small with catalogue v2's ~60 hypotheses per model
+        if str(h.get("role", "primary")) == "primary":
+            card["figures"].append(("set_heatmap", figure(F.fig_set_heatmap(d, t, set_name))))
         for name in F._gsea_names(t, set_name):
             card["figures"].append(("running", figure(F.fig_running(
                 d, t, name, config.get("gsea", {}).get("permutations", 0)))))

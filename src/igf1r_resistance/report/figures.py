@@ -21,12 +21,12 @@ from .tables import truthy as _bool
 VERDICT_COLOURS = P.VERDICT_COLOURS
 # How dense plots are thinned (the captions and the methods section quote these).
 DISPLAY = {
-    "max_points_per_group": 100,  # strip plots: points drawn per group (boxes use all samples)
+    "max_points_per_group": 40,  # strip plots: points drawn per group (boxes use all samples)
     "volcano_grid": (80, 50),  # volcano background: genes counted per screen cell
     "volcano_top_genes": 40,  # volcano: most significant non-mechanism genes drawn as points
     "volcano_labels": 12,  # volcano: mechanism genes labelled (single-gene hypotheses always)
     "sample_table_open_max": 60,  # sample tables longer than this start collapsed
-    "heatmap_max_genes": 20,  # set heatmaps: genes drawn (largest resistant - sensitive z difference)
+    "heatmap_max_genes": 12,  # set heatmaps: genes drawn (largest resistant - sensitive z difference)
 }
 
 
@@ -124,8 +124,9 @@ def fig_correlation(d: str, t: DatasetTables) -> str:
     row_labels = labels if not binned else [f"{g} {k + 1}" for k, g in enumerate(groups)]
     shown = labels if not binned else [f"{lab} (n={n})" for lab, n in zip(row_labels, corr["n_samples"])]
     what = "mean r" if binned else "r"
-    hovers = [[f"{shown[i]} \u00d7 {shown[j]}\n{what} {fmt(values[i, j], 4)}" for j in range(len(labels))]
-              for i in range(len(labels))]
+    # many columns (single cells): a short tip per cell keeps the figure small
+    hovers = [[f"{shown[i]} \u00d7 {shown[j]}\n{what} {fmt(values[i, j], 4)}" if len(labels) <= 40
+               else f"{what} {fmt(values[i, j], 2)}" for j in range(len(labels))] for i in range(len(labels))]
     svg = P.heatmap(values, row_labels, row_labels, groups, hovers, lambda v: P.sequential(v, lo, hi),
                     f"Pearson r, colour from {fmt(lo, 3)} (light) to {fmt(hi, 3)} (dark)",
                     row_groups=groups, title=f"{d}: sample correlation",
@@ -167,14 +168,16 @@ def _group_values(frame: pd.DataFrame, value_col: str, what: str) -> list[P.Grou
 
 
 def fig_scores(d: str, t: DatasetTables, set_name: str, rows: pd.DataFrame, config: dict) -> str:
-    """Strip + box of the set's per-sample scores, one panel per method."""
+    """Strip + box of the set's per-sample scores of the primary method (the other methods'
+    effects are in the card's agreement forest plot)."""
     groups = t.qc["pca"][["sample", "group"]].astype(str)
     scores = t.scores[t.scores["gene_set"] == set_name].copy()
     scores["sample"] = scores["sample"].astype(str)
     scores = scores.merge(groups, on="sample", how="inner")
     panels = []
     by_method = {str(r["method"]): r for _, r in rows.iterrows()}
-    for m in method_order(config, scores["method"].unique()):
+    primary = config["scoring"]["primary"]
+    for m in [m for m in method_order(config, scores["method"].unique()) if m == primary]:
         r = by_method.get(m)
         sub = scores[scores["method"] == m]
         subtitle = (f"diff {fmt(r['effect'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]" if r is not None else "")
@@ -228,6 +231,9 @@ def fig_set_heatmap(d: str, t: DatasetTables, set_name: str) -> str:
         row = []
         for j, c in enumerate(col_labels):
             who = f"{c} ({col_groups[j]})" if not binned else c
+            if len(col_labels) > 40:  # many columns: a short tip per cell keeps the figure small
+                row.append(f"{g} {c}: z {fmt(z.iat[gi, j], 2)}")
+                continue
             row.append(f"{g} ({direction[g]}) \u00d7 {who}\n{'mean ' if binned else ''}z {fmt(z.iat[gi, j])}, "
                        f"log2 {fmt(x.iat[gi, j])}")
         hovers.append(row)
