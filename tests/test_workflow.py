@@ -51,7 +51,10 @@ def test_demo_writes_every_contract_file(demo_run: Path):
     assert list(meta.columns[:14]) == ["hypothesis", "stratum", "k", "models", "method", "estimate", "ci_low",
                                        "ci_high", "pi_low", "pi_high", "tau2", "i2", "p_value", "verdict"]
     assert not meta.duplicated(["hypothesis", "stratum"]).any()
-    assert set(meta["stratum"]) == {"chemotherapy resistance", "endocrine resistance", "targeted-therapy resistance"}
+    # chemotherapy is the headline pool; its drug classes (platinum, antimetabolite) get rows of their own
+    assert set(meta["stratum"]) == {"chemotherapy resistance", "chemotherapy resistance / platinum",
+                                    "chemotherapy resistance / antimetabolite", "endocrine resistance",
+                                    "targeted-therapy resistance"}
     axis = meta[meta["hypothesis"] == "igf1r_axis_up"].set_index("stratum")
     assert axis.loc["chemotherapy resistance", "models"] == "GSE15709;GSE11440"
     assert axis.loc["chemotherapy resistance", "method"] == "REML-HKSJ"

@@ -740,6 +740,8 @@ def score_gene_sets(
             )
             down = ()
         kept.append(GeneSet(gs.name, up, down, gs.source))
+    log.info("scoring: %d gene sets x %d samples (%d genes) with %s", len(kept), df.shape[1], df.shape[0],
+             ", ".join(methods))
     frames = []
     if kept:
         # singscore and ssGSEA from one sort per sample
