@@ -49,6 +49,9 @@ def subject(h: dict) -> str:
         return f"{h.get('gene')} mRNA"
     if test == "coupling":
         return f"the {h.get('gene_set')} and {h.get('with_set')} scores"
+    readout = str(h.get("readout") or "")
+    if test == "footprint" and readout.startswith("progeny:"):
+        return f"PROGENy {readout.split(':', 1)[1]} pathway activity"
     return f"the {h.get('gene_set')} set"
 
 
@@ -61,6 +64,9 @@ def evidence(row: pd.Series, test: str, percentile: bool = True) -> str:
         return f"{signed(est)} log2, 95% CI {signed(lo)} to {signed(hi)}, {fold}"
     if test == "coupling":
         return f"rho {signed(num(row['effect']))}, 95% CI {signed(num(row['ci_low']))} to {signed(num(row['ci_high']))}"
+    if test == "footprint":  # ulm score on limma's t (no CI); Hedges' g of the per-sample scores
+        return (f"footprint score {signed(num(row['effect']))} on the contrast, per-sample g "
+                f"{signed(num(row.get('hedges_g')))}")
     pct = num(row.get("random_percentile"))
     pct_text = f"random-set percentile {pct:.0f}" if not math.isnan(pct) else f"random-set percentile {NOT_AVAILABLE}"
     return (f"g {signed(num(row['hedges_g']))}, 95% CI {signed(num(row['g_ci_low']))} to "
@@ -69,8 +75,8 @@ def evidence(row: pd.Series, test: str, percentile: bool = True) -> str:
 
 def side(row: pd.Series, test: str) -> int:
     """+1 / -1 when the 95% CI lies wholly above / below 0, else 0."""
-    lo, hi = (num(row["ci_low"]), num(row["ci_high"])) if test != "group" else (num(row["g_ci_low"]),
-                                                                                num(row["g_ci_high"]))
+    lo, hi = (num(row["ci_low"]), num(row["ci_high"])) if test in ("gene", "coupling") else (
+        num(row.get("g_ci_low")), num(row.get("g_ci_high")))
     if not math.isnan(lo) and lo > 0:
         return 1
     if not math.isnan(hi) and hi < 0:
@@ -103,7 +109,9 @@ def bottom_line(h: dict, rows: pd.DataFrame, models: dict[str, Model]) -> str:
     n_tested = 0
     for d, m in models.items():
         r = by_ds.get(d)
-        verdict = "not_testable" if r is None or isnan(r.get("verdict")) else str(r["verdict"])
+        if r is None:  # the hypothesis does not apply to this model (e.g. another drug class)
+            continue
+        verdict = "not_testable" if isnan(r.get("verdict")) else str(r["verdict"])
         if verdict in UNTESTED:
             untested.setdefault(verdict.replace("_", " "), []).append(m.label)
             continue
@@ -168,7 +176,7 @@ def first_screen(hinfo: dict[str, dict], hyps: pd.DataFrame, models: dict[str, M
     for hid, h in hinfo.items():
         rows = prim[prim["hypothesis"] == hid]
         roles = set(rows["role"].astype(str)) if "role" in rows.columns else set()
-        if h.get("role") == "context" or (roles and roles <= {"context"}):
-            continue
+        if h.get("role") == "context" or (roles and roles <= {"context"}) or h.get("test") == "claim":
+            continue  # context rows and claims that cell-line mRNA cannot test carry no sentence
         families.setdefault(family_of(h, catalogue), []).append(Sentence(hid, bottom_line(h, rows, models)))
     return [Family(name, s) for name, s in families.items()]
