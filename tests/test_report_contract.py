@@ -172,3 +172,16 @@ def test_two_sided_support_in_older_tables_shows_as_changed():
     assert list(table["verdict"]) == ["changed", "supported"]
     assert list(table["model"]) == ["A", "A"] and list(table["role"]) == ["primary", "primary"]
     assert table["random_percentile"].isna().all()
+
+
+def test_footprint_sentence_names_the_pathway_and_skips_models_it_does_not_apply_to():
+    from igf1r_resistance.report.sentences import bottom_line
+
+    h = {"id": "pi3k_akt_up", "test": "footprint", "readout": "progeny:PI3K", "predicted": "up"}
+    rows = pd.DataFrame({"dataset": ["A"], "verdict": ["supported"], "effect": [8.5], "hedges_g": [2.8],
+                         "g_ci_low": [1.0], "g_ci_high": [4.6], "ci_low": [np.nan], "ci_high": [np.nan]})
+    models = {"A": rep.tables.Model("A", "A2780-cisplatin", "chemotherapy", "mt-chemotherapy", "", ""),
+              "B": rep.tables.Model("B", "HT29-methotrexate", "chemotherapy", "mt-chemotherapy", "", "")}
+    text = bottom_line(h, rows, models)
+    assert text.startswith("PROGENy PI3K pathway activity is higher in 1 of 1 tested models")
+    assert "footprint score +8.50 on the contrast" in text and "HT29" not in text
