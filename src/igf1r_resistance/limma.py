@@ -47,6 +47,7 @@ import pandas as pd
 from scipy import interpolate, special, stats
 
 from .errors import GroupingError
+from .stats import bh_fdr
 
 __all__ = [
     "LimmaInputError",
@@ -55,7 +56,6 @@ __all__ = [
     "fit_f_dist_robustly",
     "moderated_t",
     "natural_spline_basis",
-    "p_adjust_bh",
     "squeeze_var",
     "tmixture_vector",
     "trigamma_inverse",
@@ -170,7 +170,7 @@ def moderated_t(
             "AveExpr": amean,
             "t": full(eb["t"]),
             "P.Value": p_value,
-            "adj.P.Val": p_adjust_bh(p_value),
+            "adj.P.Val": bh_fdr(p_value),
             "B": full(eb["lods"]),
         },
         columns=OUTPUT_COLUMNS,
@@ -338,7 +338,7 @@ def camera(
         rows.append((str(name), m, correlation, "down" if down < up else "up", 2.0 * min(down, up)))
     table = pd.DataFrame(rows, columns=CAMERA_COLUMNS[:-1])
     table["n_genes"] = table["n_genes"].astype(int)
-    table["fdr"] = p_adjust_bh(table["p_value"].to_numpy(dtype=float))
+    table["fdr"] = bh_fdr(table["p_value"].to_numpy(dtype=float))
     return table[CAMERA_COLUMNS]
 
 
@@ -546,27 +546,6 @@ def tmixture_vector(
     if v0_lim is not None:
         v0 = np.clip(v0, v0_lim[0], v0_lim[1])
     return float(np.mean(v0))
-
-
-def p_adjust_bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values exactly as R ``p.adjust(p, "BH")``.
-
-    NaN entries are kept and excluded from the number of tests.
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    pv = p[ok]
-    n = pv.size
-    if n == 0:
-        return out
-    o = np.argsort(-pv, kind="stable")  # order(p, decreasing = TRUE)
-    i = np.arange(n, 0, -1, dtype=float)
-    adj = np.minimum(1.0, np.minimum.accumulate(n / i * pv[o]))
-    res = np.empty(n)
-    res[o] = adj
-    out[ok] = res
-    return out
 
 
 # --------------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ import pandas as pd
 from scipy import special
 
 from .errors import GroupingError
-from .limma import _ebayes, p_adjust_bh
+from .limma import _ebayes
+from .stats import bh_fdr
 
 TOPTABLE_COLUMNS = ["gene", "logFC", "CI.L", "CI.R", "AveExpr", "t", "P.Value", "adj.P.Val", "B"]
 # dqrdc2's tolerance in R's lm.fit: a column whose remaining norm falls below tol x its own
@@ -285,6 +286,6 @@ def linear_model(
         out[name] = pd.DataFrame({
             "gene": list(expr.index), "logFC": logfc, "CI.L": logfc - full["margin"],
             "CI.R": logfc + full["margin"], "AveExpr": fit["amean"], "t": full["t"],
-            "P.Value": full["P.Value"], "adj.P.Val": p_adjust_bh(full["P.Value"]), "B": full["B"],
+            "P.Value": full["P.Value"], "adj.P.Val": bh_fdr(full["P.Value"]), "B": full["B"],
         }, columns=TOPTABLE_COLUMNS)
     return out
