@@ -44,3 +44,45 @@ def demo_run(tmp_path_factory) -> Path:
     if result.returncode != 0:
         pytest.fail(f"demo run failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
     return workdir
+
+
+# Timings differ between any two runs; every other table is compared byte for byte.
+VOLATILE = ("benchmarks",)
+
+
+def results_files(workdir: Path) -> list[str]:
+    """Every file under results/, relative to it."""
+    root = workdir / "results"
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def run_tables(workdir: Path) -> dict[str, bytes]:
+    """Every table of a run (results/**/*.tsv but the benchmark timings), as bytes."""
+    root = workdir / "results"
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*.tsv"))
+        if p.relative_to(root).parts[0] not in VOLATILE
+    }
+
+
+def h5ad_contents(path: Path) -> dict:
+    """Every array and attribute of an .h5ad, by HDF5 path (the file's bytes hold a
+    creation-order layout that may differ while the contents are the same)."""
+    import h5py
+    import numpy as np
+
+    contents = {}
+
+    def visit(name, obj):
+        attrs = {k: np.asarray(v).tolist() for k, v in obj.attrs.items()}
+        value = obj[()] if isinstance(obj, h5py.Dataset) else None
+        if isinstance(value, np.ndarray):
+            value = value.tobytes() if value.dtype.kind != "O" else value.tolist()
+        elif isinstance(value, np.generic) and value.dtype.kind in "fc":
+            value = np.asarray(value).tobytes()  # a NaN scalar (e.g. a noise floor not applicable) equals itself
+        contents[name] = (attrs, value)
+
+    with h5py.File(path, "r") as f:
+        f.visititems(visit)
+    return contents

@@ -66,3 +66,23 @@ def test_dataset_id_read_by_yaml_as_non_text_is_named(config, key, shown):
         validate_config(config, SCHEMA)
     text = str(err.value)
     assert f"data-set id {shown}" in text and "quote it" in text
+
+
+def test_paths_resolve_in_the_working_directory_first_then_in_the_workflow_folder(tmp_path, monkeypatch):
+    from igf1r_resistance.config import resolve_path
+
+    workflow_dir, user = tmp_path / "workflow", tmp_path / "user"
+    (workflow_dir / "workflow/resources").mkdir(parents=True)
+    (workflow_dir / "workflow/resources/mechanisms.yaml").write_text("x")
+    (user / "data").mkdir(parents=True)
+    (user / "data/mine.gmt").write_text("x")
+    monkeypatch.chdir(user)
+    # only in the workflow's folder (a default of a module run): that file
+    assert resolve_path("workflow/resources/mechanisms.yaml", workflow_dir) == str(
+        workflow_dir / "workflow/resources/mechanisms.yaml")
+    # named by the user and present in their folder: kept as written
+    assert resolve_path("data/mine.gmt", workflow_dir) == "data/mine.gmt"
+    # nowhere, absolute, or a URL: unchanged (later checks name the missing file)
+    assert resolve_path("data/missing.gmt", workflow_dir) == "data/missing.gmt"
+    assert resolve_path("/abs/x.gmt", workflow_dir) == "/abs/x.gmt"
+    assert resolve_path("https://example.org/x.tsv", workflow_dir) == "https://example.org/x.tsv"

@@ -9,7 +9,8 @@ Rules of the comparison, so the two files cannot drift apart unnoticed:
 - Exceptions, both ways: `snakemake` and `snakemake-executor-plugin-slurm` are only needed
   by the process that drives the workflow, never inside a job's environment, so they are
   allowed but not required in the env file. `python` comes from `requires-python`, and
-  `pip` (with its `-e ../..` install of this project) is conda's tooling, not a dependency.
+  `pip` would be conda's tooling, not a dependency (the env has none: jobs import this
+  project through PYTHONPATH, see test_env_has_no_path_install_and_uses_conda_forge).
 """
 
 from __future__ import annotations
@@ -95,10 +96,12 @@ def test_env_python_matches_requires_python():
     assert env["python"] == SpecifierSet(_pyproject()["project"]["requires-python"])
 
 
-def test_env_installs_this_project_and_uses_conda_forge():
-    env, pip_section = _env_deps()
-    assert "pip" in env
-    # conda runs pip in the folder of the env file it gets; Snakemake hands it a copy in
-    # .snakemake/conda/, so the working directory (repository root) is ../..
-    assert pip_section == ["-e ../.."], pip_section
+def test_env_has_no_path_install_and_uses_conda_forge():
+    # A `pip install -e ../..` resolves against the folder Snakemake runs in, which is the
+    # user's (not this repository) when the workflow is a Snakemake module; jobs import the
+    # library through PYTHONPATH set in workflow/rules/common.smk instead.
+    _, pip_section = _env_deps()
+    assert pip_section == [], pip_section
     assert _env()["channels"][0] == "conda-forge"
+    common = (REPO / "workflow" / "rules" / "common.smk").read_text()
+    assert 'os.environ["PYTHONPATH"]' in common

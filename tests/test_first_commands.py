@@ -26,7 +26,7 @@ import yaml
 
 from igf1r_resistance.config import dataset_type
 
-from conftest import copy_workflow, snakemake
+from conftest import copy_workflow, h5ad_contents, results_files, run_tables, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -41,9 +41,6 @@ ACQUIRE = {
 PER_DATASET = ["de", "score", "gsea", "controls", "footprints", "hypotheses", "qc", "report_figures"]
 ONCE = ["meta", "report", "all"]
 # run time and memory differ between any two runs; every other table is compared byte for byte
-VOLATILE = ("benchmarks",)
-
-
 def expected_jobs(config: dict) -> Counter:
     """Jobs of a run from nothing, by rule, as the rules derive them from `config`."""
     jobs = Counter(ONCE)
@@ -145,42 +142,6 @@ def test_dag_and_rulegraph_draw_the_demo_jobs(fresh_clone: Path):
 # --------------------------------------------------------------------------- kill and resume
 
 
-def _results_files(workdir: Path) -> list[str]:
-    root = workdir / "results"
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
-def _tables(workdir: Path) -> dict[str, bytes]:
-    root = workdir / "results"
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*.tsv"))
-        if p.relative_to(root).parts[0] not in VOLATILE
-    }
-
-
-def _h5ad_contents(path: Path) -> dict:
-    """Every array and attribute of an .h5ad, by HDF5 path (the file's bytes hold a
-    creation-order layout that may differ while the contents are the same)."""
-    import h5py
-    import numpy as np
-
-    contents = {}
-
-    def visit(name, obj):
-        attrs = {k: np.asarray(v).tolist() for k, v in obj.attrs.items()}
-        value = obj[()] if isinstance(obj, h5py.Dataset) else None
-        if isinstance(value, np.ndarray):
-            value = value.tobytes() if value.dtype.kind != "O" else value.tolist()
-        elif isinstance(value, np.generic) and value.dtype.kind in "fc":
-            value = np.asarray(value).tobytes()  # a NaN scalar (e.g. a noise floor not applicable) equals itself
-        contents[name] = (attrs, value)
-
-    with h5py.File(path, "r") as f:
-        f.visititems(visit)
-    return contents
-
-
 def _kill_halfway(workdir: Path, min_finished: int, timeout: float = 900) -> str:
     """Start the demo run; once `min_finished` jobs finished and others are running, SIGKILL
     the whole process group (snakemake and its jobs), at a moment a job is writing an output
@@ -227,13 +188,13 @@ def test_a_killed_run_resumes_to_the_tables_of_an_undisturbed_run(tmp_path: Path
     assert 0 < sum(redone.values()) < sum(expected.values())  # finished jobs were kept
 
     # nothing half-written or temporary: the same files as the undisturbed run
-    assert _results_files(workdir) == _results_files(demo_run)
+    assert results_files(workdir) == results_files(demo_run)
     assert not list(workdir.joinpath("results").rglob(".*"))
     assert not list((workdir / ".snakemake/incomplete").iterdir())
-    resumed, undisturbed = _tables(workdir), _tables(demo_run)
+    resumed, undisturbed = run_tables(workdir), run_tables(demo_run)
     assert resumed.keys() == undisturbed.keys() and len(resumed) > 50
     assert [name for name in resumed if resumed[name] != undisturbed[name]] == []
     for h5ad in sorted((demo_run / "results").rglob("*.h5ad")):
         relative = h5ad.relative_to(demo_run)
-        assert _h5ad_contents(workdir / relative) == _h5ad_contents(h5ad), relative
+        assert h5ad_contents(workdir / relative) == h5ad_contents(h5ad), relative
     assert "Nothing to be done" in snakemake(workdir, "-n").stdout

@@ -16,14 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_workflow, snakemake
+from conftest import copy_workflow, run_tables, snakemake
 
 pytestmark = pytest.mark.workflow
 
 SLURM_TIMEOUT = 600  # s; the run takes ~3 min on 2 cores: a hang fails instead of stalling
 USABLE_STATES = ("idle", "mix", "alloc", "comp")  # sinfo %t; may end in * or ~ etc.
-# Timings differ between any two runs; every other table is compared byte for byte.
-VOLATILE = ("benchmarks",)
 
 
 def _slurm_unavailable() -> str | None:
@@ -52,15 +50,6 @@ def _slurm_unavailable() -> str | None:
 _REASON = _slurm_unavailable()
 if _REASON:
     pytestmark = [pytestmark, pytest.mark.skip(reason=_REASON)]
-
-
-def _tables(workdir: Path) -> dict[str, bytes]:
-    root = workdir / "results"
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*.tsv"))
-        if p.relative_to(root).parts[0] not in VOLATILE
-    }
 
 
 def _jobs_by_kind(log: str) -> tuple[dict[int, str], dict[int, str]]:
@@ -101,7 +90,7 @@ def slurm_run(tmp_path_factory) -> tuple[Path, str]:
 
 def test_slurm_run_gives_the_same_tables_as_the_local_run(demo_run: Path, slurm_run):
     workdir, _ = slurm_run
-    local, slurm = _tables(demo_run), _tables(workdir)
+    local, slurm = run_tables(demo_run), run_tables(workdir)
     assert len(local) >= 20, sorted(local)  # 6 per data set + the 2 summaries
     assert sorted(slurm) == sorted(local)
     differ = [name for name in local if local[name] != slurm[name]]

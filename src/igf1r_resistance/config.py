@@ -71,10 +71,14 @@ def _message(error) -> str:
     return error.message
 
 
-def validate_config(config: dict, schema_path: str | Path, config_name: str = "config.yaml") -> dict:
+def validate_config(
+    config: dict, schema_path: str | Path, config_name: str = "config.yaml", workflow_dir: str | Path | None = None
+) -> dict:
     """Return a validated copy of `config` with schema defaults filled in.
 
-    Raises ConfigError listing every problem, each with its dotted key.
+    With `workflow_dir` (the workflow's own folder), relative file paths of the config are
+    resolved as `resolve_path` says, so the workflow also runs as a Snakemake module from
+    another folder. Raises ConfigError listing every problem, each with its dotted key.
     """
     from jsonschema import Draft7Validator
 
@@ -98,6 +102,8 @@ def validate_config(config: dict, schema_path: str | Path, config_name: str = "c
     if errors:
         lines = [f"  {config_name}, {_where(e)}: {_message(e)}" for e in errors]
         raise ConfigError("invalid configuration:\n" + "\n".join(lines))
+    if workflow_dir is not None:
+        _resolve_config_paths(config, Path(workflow_dir))
     problems = []
     scoring = config["scoring"]
     if scoring["primary"] not in scoring["methods"]:
@@ -122,6 +128,36 @@ def validate_config(config: dict, schema_path: str | Path, config_name: str = "c
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(problems))
     return config
+
+
+def resolve_path(path: str, workflow_dir: str | Path) -> str:
+    """A relative path as the user's working directory has it, else in the workflow's folder.
+
+    A path that exists relative to the working directory is kept as written (a normal run
+    in the repository, or a file the user's config names); one that exists only relative to
+    `workflow_dir` (the catalogue, HGNC table or demo mirror of a workflow used as a
+    Snakemake module from another folder) becomes that absolute path. Absolute paths, URLs
+    and paths found in neither place are returned unchanged (later checks name them).
+    """
+    if "://" in path or Path(path).is_absolute() or Path(path).exists():
+        return path
+    in_workflow = Path(workflow_dir) / path
+    return str(in_workflow) if in_workflow.exists() else path
+
+
+def _resolve_config_paths(config: dict, workflow_dir: Path) -> None:
+    """Apply `resolve_path` to every file or folder path of the config (in place)."""
+    gene_sets = config["gene_sets"]
+    gene_sets["catalogue"] = resolve_path(gene_sets["catalogue"], workflow_dir)
+    gene_sets["gmt"] = [resolve_path(p, workflow_dir) for p in gene_sets["gmt"]]
+    config["geo"]["local_mirrors"] = [resolve_path(p, workflow_dir) for p in config["geo"]["local_mirrors"]]
+    annotation = config.get("platform_annotation") or {}
+    for platform, path in annotation.items():
+        annotation[platform] = resolve_path(str(path), workflow_dir)
+    for settings in config["datasets"].values():
+        for key in ("matrix", "samples", "path"):
+            if isinstance(settings.get(key), str):
+                settings[key] = resolve_path(settings[key], workflow_dir)
 
 
 def dataset_type(name: str, settings: dict) -> str:

@@ -137,22 +137,27 @@ def check_values(x, values: str, dataset: str) -> dict:
 
 
 def preprocess(cells, values: str) -> dict:
-    """Put the cells on the analysis scale in place; returns the record of what was done."""
+    """Put the cells on the analysis scale in place; returns the record of what was done.
+
+    counts: scanpy's own `pp.normalize_total(target_sum=None)` (each cell to the median
+    total count of the non-empty cells) and `pp.log1p`; normalised: `pp.log1p` only.
+    """
+    import scanpy as sc
+
     if values == "counts":
-        x = cells.X.astype(np.float64)
-        totals = np.asarray(x.sum(axis=1)).ravel()
+        cells.X = cells.X.astype(np.float64)
+        totals = np.asarray(cells.X.sum(axis=1)).ravel()
         positive = totals[totals > 0]
         target = float(np.median(positive)) if positive.size else 1.0
-        scale = np.divide(target, totals, out=np.zeros_like(totals), where=totals > 0)
-        x = sp.diags(scale) @ x if sp.issparse(x) else x * scale[:, None]
-        x = x.log1p() if sp.issparse(x) else np.log1p(x)
-        cells.X = sp.csr_matrix(x) if sp.issparse(x) else x
+        sc.pp.normalize_total(cells, target_sum=target)
+        sc.pp.log1p(cells)
         return {"preprocessing": "normalise_total (each cell to the median total count, "
-                f"{target:g}) + log1p, as scanpy.pp.normalize_total(target_sum=None) + scanpy.pp.log1p",
+                f"{target:g}) + log1p: scanpy.pp.normalize_total(target_sum=None) + scanpy.pp.log1p",
                 "target_sum": target}
     if values == "normalised":
-        cells.X = cells.X.log1p() if sp.issparse(cells.X) else np.log1p(np.asarray(cells.X, dtype=np.float64))
-        return {"preprocessing": "log1p of the normalised values (no re-normalisation)"}
+        cells.X = cells.X.astype(np.float64)
+        sc.pp.log1p(cells)
+        return {"preprocessing": "log1p of the normalised values (scanpy.pp.log1p; no re-normalisation)"}
     what = "per-gene z-scores" if values == "zscore" else "log-normalised values"
     return {"preprocessing": f"none: {what} used as they are (no normalisation, no log)"}
 
@@ -201,14 +206,15 @@ def pseudobulk(cells, replicate_column: str, groups: pd.Series, dataset: str) ->
             "both groups; a replicate (biological sample) must be in one group"
         )
     names = sorted(rep.unique())
-    index = {r: i for i, r in enumerate(names)}
-    positions = cells.obs_names.get_indexer(grouped.index)
-    member = sp.csr_matrix((np.ones(len(positions)), ([index[r] for r in rep.to_numpy()], positions)),
-                           shape=(len(names), cells.n_obs))
-    counts = np.asarray(member.sum(axis=1)).ravel()
-    x = member @ cells.X
-    means = _dense(x) / counts[:, None]
-    matrix = pd.DataFrame(means.T, index=cells.var_names, columns=names)
+    grouped_cells = cells[grouped.index]
+    grouped_cells.obs = pd.DataFrame({"replicate": pd.Categorical(rep.to_numpy(), categories=names)},
+                                     index=grouped_cells.obs_names)
+    # scanpy's own aggregation: one row per replicate (category order), mean over its cells
+    import scanpy as sc
+
+    means = sc.get.aggregate(grouped_cells, by="replicate", func="mean")
+    matrix = pd.DataFrame(_dense(means.layers["mean"]).T, index=cells.var_names, columns=names)
+    counts = rep.value_counts().reindex(names).to_numpy()
     first = grouped.groupby(rep.to_numpy()).first()
     table = pd.DataFrame({"title": names, "n_cells": counts.astype(int),
                           "group": first.reindex(names).to_numpy()}, index=pd.Index(names, name="sample"))

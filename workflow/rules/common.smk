@@ -1,14 +1,25 @@
 # Validation and input functions shared by every stage.
 
+import os
 import re
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# The workflow's own folder (this repository). workflow.basedir is the folder of the main
+# Snakefile, which is the user's when this workflow runs as a Snakemake module.
+RULES_DIR = workflow.current_basedir.get_path_or_uri(secret_free=True)
+WORKFLOW_DIR = Path(RULES_DIR).parents[1]
+sys.path.insert(0, str(WORKFLOW_DIR / "src"))
+# Jobs (scripts, also in conda envs and on SLURM, where each job parses this file again)
+# import the library from the workflow's own src/, the version its rules were written for,
+# whether or not it is installed; a module user needs no separate install.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(WORKFLOW_DIR / "src"), os.environ.get("PYTHONPATH")) if p
+)
 
-from igf1r_resistance.config import dataset_type, validate_config  # noqa: E402
+from igf1r_resistance.config import dataset_type, resolve_path, validate_config  # noqa: E402
 from igf1r_resistance.errors import ConfigError  # noqa: E402
 from igf1r_resistance import resources  # noqa: E402
 from igf1r_resistance.acquire import mirrored_sources  # noqa: E402
@@ -16,13 +27,20 @@ from igf1r_resistance.probes import JETSET_PLATFORMS  # noqa: E402
 
 try:
     config = validate_config(
-        config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+        config,
+        WORKFLOW_DIR / "workflow/schemas/config.schema.yaml",
+        workflow_dir=WORKFLOW_DIR,
     )
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
 DATASETS = list(config["datasets"])
-SAMPLE_SCHEMA = str(Path(workflow.basedir) / "workflow/schemas/samples.schema.yaml")
+SAMPLE_SCHEMA = str(WORKFLOW_DIR / "workflow/schemas/samples.schema.yaml")
+
+
+def workflow_file(path):
+    """A file shipped with the workflow (resources, schemas), found from any folder."""
+    return resolve_path(path, WORKFLOW_DIR)
 
 
 def datasets_of(*types):
@@ -48,14 +66,15 @@ def prepare_inputs(wildcards):
     settings = config["datasets"][wildcards.ds]
     kind = dataset_type(wildcards.ds, settings)
     geo = f"resources/geo/{wildcards.ds}"
-    inputs = {"hgnc": "workflow/resources/hgnc_symbols.tsv.gz"}
+    inputs = {"hgnc": workflow_file("workflow/resources/hgnc_symbols.tsv.gz")}
     if kind == "geo":
         inputs.update(
             series=f"{geo}/series_matrix.txt.gz",
             annotation=f"{geo}/platform_annotation.tsv.gz",
             # Jetset's probe choice per Affymetrix platform (prepare picks the series' one)
             jetset=[
-                f"workflow/resources/probes/jetset_{p}.tsv.gz" for p in JETSET_PLATFORMS
+                workflow_file(f"workflow/resources/probes/jetset_{p}.tsv.gz")
+                for p in JETSET_PLATFORMS
             ],
         )
     elif kind == "geo_rnaseq":

@@ -7,8 +7,8 @@ rule footprints:
     input:
         de="results/{ds}/de.tsv",
         adata="results/{ds}/expression.h5ad",
-        model="workflow/resources/progeny_human_top500.tsv.gz",
-        symbols="workflow/resources/hgnc_symbols.tsv.gz",
+        model=workflow_file("workflow/resources/progeny_human_top500.tsv.gz"),
+        symbols=workflow_file("workflow/resources/hgnc_symbols.tsv.gz"),
     output:
         "results/{ds}/footprints.tsv",
     log:

@@ -113,4 +113,4 @@ rule report_figures:
         config=config,
         qc=QC_SETTINGS,
     script:
-        "../../scripts/report.py"
+        "../../scripts/report_figures.py"
