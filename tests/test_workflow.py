@@ -172,7 +172,9 @@ def test_every_consumer_reads_the_one_gene_set_table(demo_run: Path):
             if r.verdict == "not_measurable":
                 assert used.status[name] == "not_measurable", (ds, r.hypothesis)
                 continue
-            assert r.n_genes == len(used.used[name].genes), (ds, r.hypothesis)
+            assert r.n_genes == len(used.restricted[name].genes), (ds, r.hypothesis)
+            if used.summary().set_index("gene_set").loc[name, "parts"] != "up_only":
+                assert set(used.used[name].genes) == set(used.restricted[name].genes), (ds, r.hypothesis)
         # no gene under the noise floor is in a set as used
         adata = ad.read_h5ad(out / "expression.h5ad")
         floor = set(adata.var_names[~adata.var["measurable"].astype(bool)])

@@ -595,9 +595,11 @@ def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses,
         full = sets_full[h.gene_set]
         full_genes = full.genes
         used = sets_used.get(h.gene_set)
-        used_genes = set(used.genes) if used is not None else set()
-        n_used_main = len([g for g in full_genes if g in used_genes])
-        missing = [g for g in full_genes if g not in used_genes]
+        # genes of the set in the universe (measured in every sample, above the noise floor):
+        # the set as scored, plus an up_only set's unscored down genes; camera's parts
+        in_universe = set(restricted[h.gene_set].genes)
+        n_used_main = len([g for g in full_genes if g in in_universe])
+        missing = [g for g in full_genes if g not in in_universe]
         parts, parts_note = "up", ""
         if full.down:
             if used is not None and used.down:

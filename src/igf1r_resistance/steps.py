@@ -320,7 +320,7 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_sets_path: str,
             testable[part] = genes
         else:
             small.append({"gene_set": part, "n_genes": n, "direction": "",
-                          "note": f"{n} genes in the universe, at least {need} needed"})
+                          "note": f"{n} genes measured and above the noise floor, at least {need} needed"})
     inter_gene_cor = gsea_config.get("camera_inter_gene_cor", 0.01)
     trend = de_options(adata)["trend"]  # log-CPM: variances squeezed towards a trend, as in de
     cam = camera(complete_expr, groups, testable, inter_gene_cor=inter_gene_cor, trend_var=trend)
