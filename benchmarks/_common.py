@@ -16,9 +16,10 @@ import pandas as pd
 import yaml
 
 from igf1r_resistance import genesets as gs
+from igf1r_resistance.gene_universe import GeneSetsUsed, sets_as_used
 from igf1r_resistance.hypotheses import HypothesisSettings, evaluate
 from igf1r_resistance.scoring import score_gene_sets
-from igf1r_resistance.steps import scorable_genes, set_min_sizes, used_sets
+from igf1r_resistance.steps import scorable_genes
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOGUE = REPO / "workflow" / "resources" / "mechanisms.yaml"
@@ -141,12 +142,12 @@ class Pipeline:
         sets = self.sets + list(extra_sets)
         hyps = self.hyps + list(extra_hyps)
         complete = scorable_genes(expr)
-        mins = set_min_sizes(sets, hyps, self.min_size)
-        usable = used_sets(sets, complete.index, mins)
-        scores = score_gene_sets(complete, usable, self.methods, min_size=1, seed=self.scoring["seed"])
+        # the workflow's one rule for the sets as used (rule gene_sets), every gene measurable
+        every = pd.Series(True, index=complete.index.astype(str))
+        used = GeneSetsUsed.from_table(sets_as_used(sets, hyps, every, every, self.min_size))
+        scores = score_gene_sets(complete, used.sets(), self.methods, min_size=1, seed=self.scoring["seed"])
         de = moderated_t(expr, groups)
-        return evaluate("BENCH", scores, expr, groups, {s.name: s for s in usable},
-                        {s.name: s for s in sets}, hyps, self.settings, de=de)
+        return evaluate("BENCH", scores, expr, groups, used.used, used, hyps, self.settings, de=de)
 
 
 class Timer:

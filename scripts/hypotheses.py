@@ -6,7 +6,7 @@ from igf1r_resistance.steps import run_hypotheses
 
 def step(smk, log):
     run_hypotheses(
-        smk.wildcards.ds, smk.input.adata, smk.input.scores, smk.params.gene_sets,
+        smk.wildcards.ds, smk.input.adata, smk.input.scores, smk.input.gene_sets, smk.params.gene_sets,
         smk.params.hypotheses, smk.params.scoring, smk.output[0], log,
         permutation_chunks=list(smk.input.permutations), de_path=smk.input.de, camera_path=smk.input.camera,
         footprints_path=smk.input.footprints, drug_class=smk.params.drug_class,

@@ -6,7 +6,7 @@ from igf1r_resistance.runner import run_step
 
 def step(smk, log):
     run_qc(
-        smk.input.adata, smk.input.de, smk.input.gmt, smk.params.gene_sets, smk.params.extra,
+        smk.input.adata, smk.input.de, smk.input.gene_sets, smk.params.gene_sets, smk.params.extra,
         smk.params.qc, dict(smk.output.items()), log,
     )
 

@@ -6,8 +6,7 @@ from igf1r_resistance.steps import run_scoring_chunk
 
 def step(smk, log):
     run_scoring_chunk(
-        smk.input.adata, smk.params.gene_sets, smk.params.extra, smk.params.scoring,
-        int(smk.wildcards.k), smk.output.chunk, smk.output.gmt, log,
+        smk.input.adata, smk.input.gene_sets, smk.params.scoring, int(smk.wildcards.k), smk.output.chunk, log,
     )
 
 

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from igf1r_resistance import genesets as gs
+from igf1r_resistance.gene_universe import set_uses
 from igf1r_resistance.gsea import GSEA_COLUMNS, gsea_sets, preranked, running_sum, set_parts
 from igf1r_resistance.limma import CAMERA_COLUMNS
-from igf1r_resistance.steps import run_gsea
+from igf1r_resistance.steps import run_gene_sets, run_gsea
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOGUE = REPO / "workflow" / "resources" / "mechanisms.yaml"
@@ -124,10 +125,12 @@ def test_gsea_step_writes_gsea_and_camera_for_every_set(tmp_path) -> None:
                    "USER_PAIR\tmine\tOTHER9\tOTHER10\n")
     log = logging.getLogger("test")
     run_de(str(adata), {"confint": 0.95}, str(tmp_path / "de.tsv"), log)
-    config = {"catalogue": str(CATALOGUE), "gmt": [str(gmt)], "min_size": 5}
     # a hypothesis with min_genes: 2 makes its 2-gene set testable (like the hypothesis)
     extra = [{"id": "pair_up", "test": "group", "gene_set": "USER_PAIR", "predicted": "up", "min_genes": 2}]
-    run_gsea("TINY", str(tmp_path / "de.tsv"), str(adata), config, extra,
+    # the gene sets as used (rule gene_sets), then the tests on them
+    run_gene_sets("TINY", str(adata), str(CATALOGUE), [str(gmt)], set_uses(extra), 5,
+                  str(tmp_path / "gene_sets.tsv"), str(tmp_path / "gene_sets.gmt"), log)
+    run_gsea("TINY", str(tmp_path / "de.tsv"), str(adata), str(tmp_path / "gene_sets.tsv"),
              {"permutations": 100, "seed": 0}, str(tmp_path / "gsea.tsv"), str(tmp_path / "camera.tsv"), log)
     gsea = pd.read_csv(tmp_path / "gsea.tsv", sep="\t")
     cam = pd.read_csv(tmp_path / "camera.tsv", sep="\t", keep_default_na=False, na_values=[""])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from igf1r_resistance.genesets import GeneSet, Hypothesis, restrict
-from igf1r_resistance.hypotheses import CONTRACT_COLUMNS, HypothesisSettings, evaluate
+from igf1r_resistance.hypotheses import CONTRACT_COLUMNS, HypothesisSettings, as_used, evaluate
 from igf1r_resistance.scoring import score_gene_sets
 
 METHODS = ("singscore", "ssgsea", "gsva", "zscore", "plage")
@@ -302,9 +302,10 @@ def test_every_hypothesis_testable_and_the_new_verdict_columns():
 
 
 def _simple(expr, groups, sets, hyps, **kw):
-    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
-    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
     settings = HypothesisSettings(methods=("singscore",), primary="singscore", n_random_sets=300)
+    # the sets as used (gene_universe.sets_as_used): complete genes above the noise floor
+    used, _ = as_used({}, sets, expr, kw.get("measurable"), hyps, settings)
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=1, seed=0)
     return evaluate("SYN", scores, expr, groups, used, sets, hyps, settings, **kw).set_index("hypothesis")
 
 
@@ -344,8 +345,14 @@ def test_not_measurable_and_small_groups():
     table = _simple(expr, groups, sets, hyps, measurable=measurable)
     assert table.loc["g0_up", "verdict"] == "not_measurable"
     assert table.loc["up_set_up", "verdict"] == "not_measurable"
-    measurable[["G3"]] = True  # one measurable gene: the set is judged
-    assert _simple(expr, groups, sets, hyps, measurable=measurable).loc["up_set_up", "verdict"] == "supported"
+    # genes under the floor leave the set (issue 13 point 6): with 4 of 20 above it the set is
+    # still too small to judge (min_size 5), with 5 it is judged on those 5
+    measurable[["G3", "G4", "G5", "G6"]] = True
+    four = _simple(expr, groups, sets, hyps, measurable=measurable).loc["up_set_up"]
+    assert four["verdict"] == "not_measurable" and "4 of 20 genes measured and above the noise floor" in four["note"]
+    measurable[["G7"]] = True
+    five = _simple(expr, groups, sets, hyps, measurable=measurable).loc["up_set_up"]
+    assert five["verdict"] == "supported" and five["n_genes"] == 5
     # a group with 2 samples: not_testable (3 needed)
     two = groups.copy()
     two[["R0", "R1"]] = "excluded"

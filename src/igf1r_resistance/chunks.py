@@ -220,17 +220,15 @@ def gather(chunks: list[pd.DataFrame], methods: list[str]) -> pd.DataFrame:
 # (used by workflow/rules/score.smk; here so the rule file holds rules only)
 
 
-def score_inputs(n_chunks: int, gene_set_files: list[str]):
-    """Input function of rule score: the expression (one job) or the N chunks to gather."""
+def score_inputs(n_chunks: int):
+    """Input function of rule score: the expression and the data set's gene sets as used
+    (one job) or the N chunks to gather."""
 
     def inputs(wildcards) -> dict:
         ds = wildcards.ds
         if n_chunks == 1:
-            return {"adata": f"results/{ds}/expression.h5ad", "gene_sets": list(gene_set_files)}
-        return {
-            "chunks": [f"results/{ds}/scores/chunk_{k}.tsv" for k in range(n_chunks)],
-            "gmts": [f"results/{ds}/scores/chunk_{k}.gmt" for k in range(n_chunks)],
-        }
+            return {"adata": f"results/{ds}/expression.h5ad", "gene_sets": f"results/{ds}/gene_sets.tsv"}
+        return {"chunks": [f"results/{ds}/scores/chunk_{k}.tsv" for k in range(n_chunks)]}
 
     return inputs
 

@@ -219,6 +219,7 @@ def evaluate(
     camera: pd.DataFrame | None = None,
     measurable: pd.Series | None = None,
     extra_rows: pd.DataFrame | None = None,
+    universe: pd.Series | None = None,
 ) -> pd.DataFrame:
     """All hypothesis rows of one data set (contract columns first, then details).
 
@@ -242,10 +243,15 @@ def evaluate(
     genes is, is `not_measurable`. `extra_rows`: rows computed elsewhere (e.g. PROGENy
     footprints: hypothesis, method, effect, ci_low, ci_high, p_value or self_contained_p,
     competitive_p, predicted; optional role, primary, test) that join the data set's rows
-    before the FDR and the verdicts, under the same family rules.
+    before the FDR and the verdicts, under the same family rules. `universe`: gene -> in the
+    data set's universe (gene_universe.universe; default `measurable`): the genes competitive
+    random sets are drawn from, the same the scored sets were restricted to.
+    `sets_full` may be a gene_universe.GeneSetsUsed (the sets as defined with their status:
+    a set whose genes sit under the noise floor gives `not_measurable` rows).
     """
     if measurable is None:
         measurable = pd.Series(True, index=expression.index)
+    sets_used, sets_full = as_used(sets_used, sets_full, expression, measurable, hypotheses, settings)
     rows, tests = _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings,
                         measurable)
     if permutations is None:
@@ -273,7 +279,7 @@ def evaluate(
         if col not in group_rows.columns:  # e.g. no untestable row
             group_rows[col] = default
     group_rows = _add_competitive(group_rows, expression, groups, sets_used, sets_full, hypotheses,
-                                  settings, measurable)
+                                  settings, measurable if universe is None else universe)
     group_rows = _add_camera(group_rows, camera, sets_used, hypotheses)
     if extra_rows is not None and len(extra_rows):
         group_rows = pd.concat([group_rows, _prepare_extra(extra_rows, dataset)], ignore_index=True)
@@ -324,7 +330,8 @@ def _add_competitive(table: pd.DataFrame, expression: pd.DataFrame, groups: pd.S
                      sets_used: dict[str, GeneSet], sets_full: dict[str, GeneSet],
                      hypotheses: list[Hypothesis], settings: HypothesisSettings,
                      measurable: pd.Series) -> pd.DataFrame:
-    """Competitive p, percentile and random-set median of every primary-method set row."""
+    """Competitive p, percentile and random-set median of every primary-method set row;
+    random sets are drawn from the genes `measurable` marks True (the universe)."""
     for col in ("competitive_p", "random_percentile", "n_random_sets", "random_median", "_competitive_sign"):
         table[col] = np.nan
     table["_competitive_required"] = False
@@ -332,7 +339,7 @@ def _add_competitive(table: pd.DataFrame, expression: pd.DataFrame, groups: pd.S
         return table
     by_id = {h.id: h for h in hypotheses}
     wanted = table.index[table["test"].eq("group") & table["primary"].astype(bool)
-                         & table["verdict"].ne("not_testable")]
+                         & ~table["verdict"].isin(["not_testable", "not_measurable"])]
     if not len(wanted):
         return table
     table.loc[wanted, "_competitive_required"] = True
@@ -405,7 +412,8 @@ def quantile_normalise(expression: pd.DataFrame) -> pd.DataFrame:
 def quantile_sensitivity(table: pd.DataFrame, dataset: str, expression: pd.DataFrame, groups: pd.Series,
                          sets_used: dict[str, GeneSet], sets_full: dict[str, GeneSet],
                          hypotheses: list[Hypothesis], settings: HypothesisSettings, *,
-                         measurable: pd.Series | None = None, trend: bool = False) -> pd.DataFrame:
+                         measurable: pd.Series | None = None, trend: bool = False,
+                         universe: pd.Series | None = None) -> pd.DataFrame:
     """Flag the confirmatory verdicts that flip when the data are quantile-normalised first.
 
     The confirmatory family is recomputed from quantile-normalised expression (the primary
@@ -427,7 +435,7 @@ def quantile_sensitivity(table: pd.DataFrame, dataset: str, expression: pd.DataF
     de = moderated_t(qn, grouped, trend=trend)
     primary_only = HypothesisSettings(**{**settings.__dict__, "methods": (settings.primary,)})
     again = evaluate(dataset, scores, qn, grouped, used, sets_full, hypotheses, primary_only, de=de,
-                     measurable=measurable)
+                     measurable=measurable, universe=universe)
     again = again[again["confirmatory"]].drop_duplicates(["hypothesis", "method"])
     by_key = dict(zip(zip(again["hypothesis"], again["method"]), again["verdict"]))
     table = table.copy()
@@ -472,6 +480,7 @@ def count_permutations(
     chunks of all k, read by :func:`gather_permutations`, give :func:`evaluate` the same
     counts as an unsplit run.
     """
+    sets_used, sets_full = as_used(sets_used, sets_full, expression, None, hypotheses, settings)
     _, tests = _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings)
     counts = _count(tests, settings, chunk, n_chunks)
     return pd.DataFrame(
@@ -515,17 +524,24 @@ def _wide(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
-def _measured_in_all(expression: pd.DataFrame, samples: pd.Index, rows: int = 2000) -> np.ndarray:
-    """Boolean per gene: finite in every one of `samples` (in blocks of genes, no full copy)."""
-    cols = expression.columns.get_indexer(samples)
-    if (cols < 0).any():
-        raise ValueError(f"samples without expression values: {', '.join(map(str, samples[cols < 0][:5]))}")
-    values = expression.to_numpy()  # a view for a single-dtype frame
-    out = np.empty(len(expression), dtype=bool)
-    for start in range(0, len(expression), rows):
-        block = np.asarray(values[start:start + rows][:, cols], dtype=float)
-        out[start:start + rows] = np.isfinite(block).all(axis=1)
-    return out
+def as_used(sets_used: dict[str, GeneSet], sets_full, expression: pd.DataFrame, measurable: pd.Series | None,
+            hypotheses: list[Hypothesis], settings: HypothesisSettings):
+    """(name -> set as scored, gene_universe.GeneSetsUsed) for :func:`evaluate`.
+
+    The workflow passes the data set's GeneSetsUsed (gene_sets.tsv) as `sets_full`; a plain
+    dict of sets as defined (library use, tests) is turned into one by the same function,
+    gene_universe.sets_as_used, on the genes complete in `expression` and `measurable`.
+    """
+    from .gene_universe import GeneSetsUsed, complete_genes, sets_as_used
+
+    if isinstance(sets_full, GeneSetsUsed):
+        return sets_used, sets_full
+    complete = pd.Series(complete_genes(expression.to_numpy()), index=expression.index.astype(str))
+    if measurable is None:
+        measurable = pd.Series(True, index=complete.index)
+    table = sets_as_used(list(sets_full.values()), hypotheses, complete, measurable, settings.min_size)
+    used = GeneSetsUsed.from_table(table)
+    return used.used, used
 
 
 def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings, measurable=None):
@@ -538,8 +554,9 @@ def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses,
     if measurable is None:
         measurable = pd.Series(True, index=expression.index)
     is_measurable = measurable.reindex(expression.index).fillna(False).astype(bool)
-    # genes measured in every grouped sample: the ones scoring methods can use
-    complete = set(expression.index[_measured_in_all(expression, groups.index)])
+    sets_used, sets_full = as_used(sets_used, sets_full, expression, measurable, hypotheses, settings)
+    set_status, set_note, restricted = sets_full.status, sets_full.note, sets_full.restricted
+    sets_full = sets_full.defined
     wide = _wide(scores)
     need = settings.min_group_size
     small_group = (f"a group has fewer than {need} samples ({len(res_ids)} resistant, {len(sen_ids)} sensitive)"
@@ -567,35 +584,39 @@ def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses,
 
         needed = [h.gene_set] + ([h.with_set] if h.test == "coupling" else [])
         min_genes = h.min_genes if h.min_genes is not None else settings.min_size
-        short = []
+        # the sets as used (gene_universe.sets_as_used): restricted to the universe, their
+        # status, parts and minimum size decided once; a hypothesis may ask for more genes
+        short, floor = [], False
         for name in needed:
-            n_measured = len([g for g in sets_full[name].up if g in complete])
-            if name not in sets_used or n_measured < min_genes:
-                short.append((name, n_measured, len(sets_full[name].up)))
+            n_used = len(restricted[name].up)  # up genes in the universe, whatever the set's status
+            if name not in sets_used or n_used < min_genes:
+                short.append((name, n_used, len(sets_full[name].up)))
+                floor = floor or set_status.get(name) == "not_measurable"
         full = sets_full[h.gene_set]
         full_genes = full.genes
-        n_used_main = len([g for g in full_genes if g in complete])
-        missing = [g for g in full_genes if g not in complete]
-        # the up/down rule of the scoring (scoring.score_gene_sets): a down part with fewer
-        # measured genes than the minimum is dropped and the set is scored on its up genes
+        used = sets_used.get(h.gene_set)
+        # genes of the set in the universe (measured in every sample, above the noise floor):
+        # the set as scored, plus an up_only set's unscored down genes; camera's parts
+        in_universe = set(restricted[h.gene_set].genes)
+        n_used_main = len([g for g in full_genes if g in in_universe])
+        missing = [g for g in full_genes if g not in in_universe]
         parts, parts_note = "up", ""
         if full.down:
-            n_down = len([g for g in full.down if g in complete])
-            if n_down >= min_genes:
+            if used is not None and used.down:
                 parts = "up+down"
             else:
-                parts = "up_only"
-                parts_note = (f"down part: {n_down} of {len(set(full.down))} genes measured, fewer than "
-                              f"{min_genes}: scored on the up genes only")
-        used = sets_used.get(h.gene_set)
-        set_measurable = used is not None and bool(is_measurable.reindex(list(used.genes)).fillna(False).any())
+                parts, parts_note = "up_only", set_note.get(h.gene_set, "")
+        set_measurable = used is not None
         for method in settings.methods:
             primary = method == settings.primary
             if short or small_group:
                 note = small_group or "; ".join(
-                    f"{n}: {u} of {t} genes measured, at least {min_genes} needed" for n, u, t in short)
-                rows.append(_untestable(h, dataset, method, note, primary, n_used_main,
-                                        len(full_genes), ",".join(missing)))
+                    f"{n}: {u} of {t} genes measured and above the noise floor, at least {min_genes} needed"
+                    for n, u, t in short)
+                row = _untestable(h, dataset, method, note, primary, n_used_main, len(full_genes), ",".join(missing))
+                if floor and not small_group:  # measured, but too few genes clear the noise floor
+                    row.update(verdict="not_measurable", measurable=False)
+                rows.append(row)
                 continue
             table = wide.get(method)
             if table is None or any(name not in table.index for name in needed):

@@ -599,10 +599,12 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     read one from the probe matrix (known only before probes are collapsed);
     `default_noise_floor` decides the data set's floor from it and the gene matrix. It is
     stored in `.uns['noise_floor']`, with `var['measurable']` (group mean above the floor
-    in at least one group) and `var['probe_rule']` (jetset | highest_mean | multi_gene_probe).
+    in at least one group), `var['complete']` (a value in every sample; with `measurable`
+    the gene universe, igf1r_resistance.gene_universe) and `var['probe_rule']` (jetset | highest_mean | multi_gene_probe).
     """
     import anndata as ad
 
+    from .gene_universe import complete_genes
     from .noise import measurable_genes
 
     groups = grouping.groups.reindex(samples.index).fillna(EXCLUDED)
@@ -649,6 +651,8 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     var = pd.DataFrame(
         {"probe": by_gene["probe"].reindex(matrix.index).fillna("").astype(str).to_numpy(),
          "probe_rule": by_gene["rule"].reindex(matrix.index).fillna("").astype(str).to_numpy(),
+         # the gene universe (gene_universe): measured in every sample, above the noise floor
+         "complete": complete_genes(matrix.to_numpy()),
          "measurable": measurable.to_numpy(dtype=bool)},
         index=pd.Index(matrix.index.astype(str), name="gene"),
     )

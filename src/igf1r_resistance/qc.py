@@ -63,7 +63,7 @@ def _complete(expr: pd.DataFrame) -> pd.DataFrame:
 
 def _complete_rows(values: np.ndarray) -> np.ndarray:
     """Row positions of the genes measured (finite) in every sample."""
-    from .steps import finite_rows
+    from .gene_universe import complete_genes as finite_rows
 
     return np.flatnonzero(finite_rows(values, BLOCK_CELLS))
 
@@ -544,19 +544,24 @@ QC_OUTPUTS = ["pca", "pca_variance", "distributions", "columns", "correlation", 
               "gene_values", "gsea_running"]
 
 
-def run_qc(adata_path: str, de_path: str, gmt_path: str, gene_set_config: dict, extra: list[dict],
+def run_qc(adata_path: str, de_path: str, gene_sets_path: str, gene_set_config: dict, extra: list[dict],
            settings: dict, outputs: dict[str, str], log: logging.Logger) -> None:
-    """Workflow step: read one prepared data set, write every table of `QC_OUTPUTS`."""
+    """Workflow step: read one prepared data set, write every table of `QC_OUTPUTS`.
+
+    The sets are the data set's gene sets as used (gene_sets.tsv, restricted to the
+    universe): heatmaps show the genes that were scored, running sums the parts GSEA tested.
+    """
     from . import genesets as gs
+    from .gene_universe import GeneSetsUsed
+    from .gsea import set_parts
     from .io import read_tsv, write_tsv
-    from .steps import load_expression, scorable_genes
+    from .steps import load_expression
 
     _, expr, groups = load_expression(adata_path)
     de = read_tsv(de_path)
-    _, sets, hyps = gs.collect(gene_set_config["catalogue"], gene_set_config["gmt"], extra)
-    measured = scorable_genes(expr).index
-    sets = [r for r in (gs.restrict(s, measured) for s in sets) if r.genes]
-    gsea_sets = gs.read_gmt(gmt_path)
+    _, _, hyps = gs.collect(gene_set_config["catalogue"], gene_set_config["gmt"], extra)
+    sets = [s for s in GeneSetsUsed.read(gene_sets_path).restricted.values() if s.genes]
+    gsea_sets = [GeneSet(part, tuple(genes)) for _, part, genes in set_parts(sets)]
     tables = qc_tables(expr, groups, de, sets, gsea_sets, hyps, settings, log)
     missing = set(QC_OUTPUTS) - set(outputs)
     if missing:

@@ -14,6 +14,8 @@ import pandas as pd
 
 from . import genesets as gs
 from .errors import InputFormatError
+from .gene_universe import GeneSetsUsed, complete, set_min_sizes, universe  # noqa: F401 (set_min_sizes: benchmarks)
+from .gene_universe import complete_genes as finite_rows
 from .io import read_tsv, write_h5ad, write_text, write_tsv
 
 # --------------------------------------------------------------------------- helpers
@@ -32,19 +34,8 @@ def load_expression(adata_path: str | Path):
     return adata, expr, groups
 
 
-def finite_rows(values: np.ndarray, block_cells: int = 2**24) -> np.ndarray:
-    """Per row of a 2-D array: every value finite; computed in row blocks, so the
-    temporary mask stays small however large the matrix."""
-    n_rows, n_cols = values.shape
-    step = max(1, block_cells // max(n_cols, 1))
-    out = np.empty(n_rows, dtype=bool)
-    for start in range(0, n_rows, step):
-        out[start:start + step] = np.isfinite(values[start:start + step]).all(axis=1)
-    return out
-
-
 def scorable_genes(expr: pd.DataFrame) -> pd.DataFrame:
-    """Genes measured in every sample: scoring methods rank whole samples and need no gaps.
+    """Genes measured in every sample (gene_universe.complete_genes) of a genes x samples frame.
 
     Returns `expr` itself (no copy) when every gene is complete, so callers must not
     modify the result in place.
@@ -53,25 +44,26 @@ def scorable_genes(expr: pd.DataFrame) -> pd.DataFrame:
     return expr if keep.all() else expr[keep]
 
 
-def set_min_sizes(sets: list[gs.GeneSet], hypotheses: list[gs.Hypothesis], default: int) -> dict[str, int]:
-    """Per set, the smallest number of measured genes any hypothesis using it accepts."""
-    sizes = {s.name: default for s in sets}
-    for h in hypotheses:
-        if h.min_genes is not None:
-            for name in (h.gene_set, h.with_set):
-                if name:
-                    sizes[name] = min(sizes[name], h.min_genes)
-    return sizes
-
-
 def used_sets(sets: list[gs.GeneSet], measured: pd.Index, min_sizes: dict[str, int]) -> list[gs.GeneSet]:
-    """Sets restricted to measured genes, keeping those with enough measured up genes."""
+    """Sets restricted to `measured`, keeping those with enough up genes (benchmarks on
+    synthetic data; the workflow's sets come from gene_universe.sets_as_used)."""
     out = []
     for s in sets:
         r = gs.restrict(s, measured)
         if len(r.up) >= min_sizes[s.name]:
             out.append(r)
     return out
+
+
+def complete_expression(adata_path: str | Path):
+    """(adata, genes x samples DataFrame of the genes measured in every sample, groups).
+
+    `var["complete"]` (gene_universe.complete): the rank background of scoring and the
+    matrix of camera. No copy when every gene is complete.
+    """
+    adata, expr, groups = load_expression(adata_path)
+    keep = complete(adata).reindex(expr.index).fillna(False).to_numpy(bool)
+    return adata, (expr if keep.all() else expr[keep]), groups
 
 
 # --------------------------------------------------------------------------- steps
@@ -180,67 +172,83 @@ def de_options(adata) -> dict:
     return {"trend": bool(de.get("trend", False))}
 
 
-def _scoring_inputs(adata_path: str, gene_set_config: dict, extra: list[dict], log: logging.Logger):
-    """Genes measured in every sample (whole cohort), the sets to score, and the GMT lines."""
-    _, expr, _ = load_expression(adata_path)
-    complete = scorable_genes(expr)  # no copy when every gene is complete
-    del expr
-    log.info("%d genes measured in every sample are used for scoring", len(complete))
-    _, sets, hyps = gs.collect(gene_set_config["catalogue"], gene_set_config["gmt"], extra)
-    mins = set_min_sizes(sets, hyps, gene_set_config["min_size"])
-    usable = used_sets(sets, complete.index, mins)
-    skipped = sorted({s.name for s in sets} - {s.name for s in usable})
+def run_gene_sets(dataset: str, adata_path: str, catalogue: str, gmt_paths: list[str], set_uses: list[dict],
+                  min_size: int, out_table: str, out_gmt: str, log: logging.Logger) -> None:
+    """results/{ds}/gene_sets.tsv and gene_sets.gmt: the gene sets as used for one data set
+    (gene_universe.sets_as_used), the one source every later step reads them from.
+
+    `set_uses`: gene_universe.set_uses(hypotheses.extra) - which sets the user's hypotheses
+    name and their `min_genes` (their statements do not change the sets).
+    """
+    import anndata as ad
+
+    from .gene_universe import gene_sets_for, gmt_text
+
+    adata = ad.read_h5ad(adata_path)
+    table, sources = gene_sets_for(adata, catalogue, gmt_paths, set_uses, min_size)
+    used = GeneSetsUsed.from_table(table)
+    summary = used.summary()
+    counts = summary["status"].value_counts().to_dict()
+    in_universe = universe(adata)
+    log.info("data set %s: universe of %d genes (of %d measured in every sample, those above the noise floor)",
+             dataset, int(in_universe.sum()), int(complete(adata).sum()))
+    log.info("gene sets: %d used, %d not measurable (under the noise floor), %d too small", counts.get("used", 0),
+             counts.get("not_measurable", 0), counts.get("too_small", 0))
+    left = table[table["complete"].astype(bool) & ~table["measurable"].astype(bool)]
+    if len(left):
+        log.info("genes under the noise floor left the sets: %s", "; ".join(
+            f"{k}: {','.join(v)}" for k, v in left.groupby("gene_set", sort=False)["gene"]))
+    write_tsv(table, out_table)
+    write_text(gmt_text(used, sources), out_gmt)
+
+
+def _scoring_inputs(adata_path: str, gene_sets_path: str, log: logging.Logger):
+    """The universe's expression (genes x samples) and the sets to score (gene_sets.tsv)."""
+    _, expr, _ = complete_expression(adata_path)
+    log.info("%d genes measured in every sample are used for scoring", len(expr))
+    used = GeneSetsUsed.read(gene_sets_path)
+    skipped = sorted(n for n, st in used.status.items() if st != "used")
     if skipped:
-        log.info("sets with too few measured genes, not scored: %s", ", ".join(skipped))
-    restricted = [gs.restrict(s, complete.index) for s in sets]
-    gmt = gs.format_gmt([s for s in restricted if s.genes])
-    return complete, usable, gmt
+        log.info("sets with too few genes in the universe, not scored: %s", ", ".join(skipped))
+    return expr, used.sets()
 
 
-def run_scoring(adata_path: str, gene_set_config: dict, extra: list[dict], scoring: dict,
-                out_scores: str, out_gmt: str, log: logging.Logger) -> None:
+def run_scoring(adata_path: str, gene_sets_path: str, scoring: dict, out_scores: str, log: logging.Logger) -> None:
     from .scoring import score_gene_sets
 
-    complete, usable, gmt = _scoring_inputs(adata_path, gene_set_config, extra, log)
-    scores = score_gene_sets(complete, usable, list(scoring["methods"]), min_size=1, seed=scoring["seed"],
+    expr, usable = _scoring_inputs(adata_path, gene_sets_path, log)
+    scores = score_gene_sets(expr, usable, list(scoring["methods"]), min_size=1, seed=scoring["seed"],
                              gsva_approx=bool(scoring.get("gsva_approx", False)))
-    log.info("scored %d sets x %d samples with %s", len(usable), complete.shape[1], ", ".join(scoring["methods"]))
-    write_text(gmt, out_gmt)
+    log.info("scored %d sets x %d samples with %s", len(usable), expr.shape[1], ", ".join(scoring["methods"]))
     write_tsv(scores, out_scores)
 
 
-def run_scoring_chunk(adata_path: str, gene_set_config: dict, extra: list[dict], scoring: dict, k: int,
-                      out_chunk: str, out_gmt: str, log: logging.Logger) -> None:
+def run_scoring_chunk(adata_path: str, gene_sets_path: str, scoring: dict, k: int,
+                      out_chunk: str, log: logging.Logger) -> None:
     """Chunk k of scoring.chunks (chunks.score_chunk): sample block k for the sample-wise
     methods, gene-set block k for the cohort-wide ones; full-precision TSV."""
     from .chunks import SET_WISE, block, score_chunk, write_chunk
     from .io import atomic_path
 
     n = int(scoring["chunks"])
-    complete, usable, gmt = _scoring_inputs(adata_path, gene_set_config, extra, log)
+    expr, usable = _scoring_inputs(adata_path, gene_sets_path, log)
     methods = list(scoring["methods"])
-    table = score_chunk(complete, usable, methods, k, n, seed=scoring["seed"],
+    table = score_chunk(expr, usable, methods, k, n, seed=scoring["seed"],
                         gsva_approx=bool(scoring.get("gsva_approx", False)))
-    samples, sets = block(complete.shape[1], k, n), block(len(usable), k, n)
+    samples, sets = block(expr.shape[1], k, n), block(len(usable), k, n)
     log.info("chunk %d of %d: samples %d-%d of %d (sample-wise methods), sets %d-%d of %d (%s)",
-             k, n, samples.start, samples.stop, complete.shape[1], sets.start, sets.stop, len(usable),
+             k, n, samples.start, samples.stop, expr.shape[1], sets.start, sets.stop, len(usable),
              ", ".join(m for m in methods if m in SET_WISE) or "none")
-    write_text(gmt, out_gmt)
     with atomic_path(out_chunk) as tmp:
         write_chunk(table, tmp)
 
 
-def run_scoring_gather(chunk_paths: list[str], gmt_paths: list[str], scoring: dict,
-                       out_scores: str, out_gmt: str, log: logging.Logger) -> None:
-    """scores.tsv and gene_sets.gmt from the chunks 0..N-1, identical to an unsplit run."""
+def run_scoring_gather(chunk_paths: list[str], scoring: dict, out_scores: str, log: logging.Logger) -> None:
+    """scores.tsv from the chunks 0..N-1, identical to an unsplit run."""
     from .chunks import gather, read_chunk
 
-    gmts = {Path(p).read_text(encoding="utf-8") for p in gmt_paths}
-    if len(gmts) != 1:
-        raise RuntimeError(f"scoring chunks disagree on the gene sets: {gmt_paths}")
     scores = gather([read_chunk(p) for p in chunk_paths], list(scoring["methods"]))
     log.info("gathered %d scoring chunks: %d rows", len(chunk_paths), len(scores))
-    write_text(gmts.pop(), out_gmt)
     write_tsv(scores, out_scores)
 
 
@@ -284,14 +292,14 @@ def run_controls(dataset: str, de_path: str, controls: dict, fdr: float, out_tab
     write_tsv(pd.DataFrame([status], columns=STATUS_COLUMNS), out_status)
 
 
-def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict, extra: list[dict],
+def run_gsea(dataset: str, de_path: str, adata_path: str, gene_sets_path: str,
              gsea_config: dict, out_gsea: str, out_camera: str, log: logging.Logger) -> None:
     """Competitive tests of every catalogue and user GMT set: preranked GSEA and camera.
 
-    The sets are those of the score step (catalogue + `gene_sets.gmt` files, restricted to
-    genes measured in every sample, so the GSEA running sums of the QC step match), with
-    the same per-set minimum of measured genes as the hypotheses (`gene_sets.min_size`, or
-    a hypothesis' `min_genes`). Up/down sets are tested as NAME_UP and NAME_DN. Every set
+    The sets are the data set's gene sets as used (results/{ds}/gene_sets.tsv: catalogue +
+    GMT sets restricted to the universe - measured in every sample, above the noise floor -
+    so the GSEA running sums of the QC step match), each part tested against its set's
+    minimum size (`gene_sets.min_size`, or a hypothesis' `min_genes`). Up/down sets are tested as NAME_UP and NAME_DN. Every set
     gets a row in both tables; sets too small to test carry NaN and a `note`.
     """
     from .gsea import preranked, set_parts
@@ -299,11 +307,10 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict,
 
     de = read_tsv(de_path)
     de["gene"] = de["gene"].astype(str)
-    adata, expr, groups = load_expression(adata_path)
-    complete = scorable_genes(expr)  # no copy when every gene is complete
-    _, all_sets, hyps = gs.collect(gene_set_config["catalogue"], gene_set_config["gmt"], extra)
-    mins = set_min_sizes(all_sets, hyps, gene_set_config["min_size"])
-    sets = [gs.restrict(s, complete.index) for s in all_sets]
+    adata, complete_expr, groups = complete_expression(adata_path)  # no copy when every gene is complete
+    used = GeneSetsUsed.read(gene_sets_path)
+    mins = used.min_size
+    sets = list(used.restricted.values())
 
     testable: dict[str, list[str]] = {}
     small = []
@@ -313,17 +320,17 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict,
             testable[part] = genes
         else:
             small.append({"gene_set": part, "n_genes": n, "direction": "",
-                          "note": f"{n} genes measured in every sample, at least {need} needed"})
+                          "note": f"{n} genes measured and above the noise floor, at least {need} needed"})
     inter_gene_cor = gsea_config.get("camera_inter_gene_cor", 0.01)
     trend = de_options(adata)["trend"]  # log-CPM: variances squeezed towards a trend, as in de
-    cam = camera(complete, groups, testable, inter_gene_cor=inter_gene_cor, trend_var=trend)
+    cam = camera(complete_expr, groups, testable, inter_gene_cor=inter_gene_cor, trend_var=trend)
     # beside it, camera with the inter-gene correlation estimated per set (hypotheses.tsv
     # shows both: the fixed 0.01 is anti-conservative for correlated sets)
-    estimated = camera(complete, groups, testable, inter_gene_cor=None, trend_var=trend)
+    estimated = camera(complete_expr, groups, testable, inter_gene_cor=None, trend_var=trend)
     cam["correlation_estimated"] = estimated["correlation"].to_numpy()
     cam["p_value_estimated_cor"] = estimated["p_value"].to_numpy()
     # camera is the only use of the matrix: free it before GSEA's permutations allocate
-    del adata, expr, complete
+    del adata, complete_expr
 
     table = preranked(de, sets, permutations=gsea_config["permutations"], seed=gsea_config["seed"],
                       min_size=mins)
@@ -344,11 +351,13 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict,
     write_tsv(cam, out_camera)
 
 
-def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
+def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_sets_path: str, gene_set_config: dict,
                        hyp_config: dict, scoring: dict, log: logging.Logger, drug_class: str = ""):
     """What :func:`hypotheses.evaluate` needs for one data set: (adata, args, response).
 
-    Hypotheses with `drug_classes` are kept only when `drug_class` is one of them.
+    The sets come from gene_sets.tsv (the sets as used and as defined); the hypotheses from
+    the catalogue, the GMT files and `hyp_config["extra"]`. Hypotheses with `drug_classes`
+    are kept only when `drug_class` is one of them.
     """
     from .hypotheses import HypothesisSettings
 
@@ -357,12 +366,10 @@ def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set
     if scores.empty:
         raise InputFormatError(f"data set {dataset}: {scores_path} holds no scores")
     scores["sample"] = scores["sample"].astype(str)
-    _, sets, hyps = gs.collect(gene_set_config["catalogue"], gene_set_config["gmt"], hyp_config["extra"])
+    _, _, hyps = gs.collect(gene_set_config["catalogue"], gene_set_config["gmt"], hyp_config["extra"])
     hyps = gs.applicable(hyps, drug_class)
-    complete = scorable_genes(expr).index
-    mins = set_min_sizes(sets, hyps, gene_set_config["min_size"])
-    used = {s.name: s for s in used_sets(sets, complete, mins)}
-    full = {s.name: s for s in sets}
+    sets = GeneSetsUsed.read(gene_sets_path)
+    used, full = sets.used, sets
     settings = HypothesisSettings(
         methods=tuple(scoring["methods"]), primary=scoring["primary"], min_size=gene_set_config["min_size"],
         alpha=hyp_config["fdr"], p_value=hyp_config["p_value"], max_exact=hyp_config["max_exact"],
@@ -380,15 +387,15 @@ def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set
     return adata, (dataset, scores, expr, groups, used, full, hyps, settings), response
 
 
-def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
+def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_sets_path: str, gene_set_config: dict,
                           hyp_config: dict, scoring: dict, k: int, out: str, log: logging.Logger,
                           drug_class: str = "") -> None:
     """Chunk k of hypotheses.permutation_chunks: permutation counts of every group test."""
     from .hypotheses import PERMUTATION_COLUMNS, count_permutations
 
     n_chunks = hyp_config["permutation_chunks"]
-    _, args, _ = _hypothesis_inputs(dataset, adata_path, scores_path, gene_set_config, hyp_config, scoring, log,
-                                    drug_class)
+    _, args, _ = _hypothesis_inputs(dataset, adata_path, scores_path, gene_sets_path, gene_set_config, hyp_config,
+                                    scoring, log, drug_class)
     table = count_permutations(*args, chunk=k, n_chunks=n_chunks)
     log.info("data set %s: permutation chunk %d of %d: %d tests, %d relabellings each (of %s)", dataset, k + 1,
              n_chunks, len(table), int(table["n_done"].max()) if len(table) else 0,
@@ -396,7 +403,7 @@ def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_
     write_tsv(table[PERMUTATION_COLUMNS], out)
 
 
-def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_config: dict,
+def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_path: str, gene_set_config: dict,
                    hyp_config: dict, scoring: dict, out: str, log: logging.Logger,
                    permutation_chunks: list[str] | None = None, de_path: str | None = None,
                    camera_path: str | None = None, footprints_path: str | None = None,
@@ -411,7 +418,7 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_con
     from .footprints import hypothesis_rows
     from .hypotheses import evaluate, gather_permutations
 
-    adata, args, response = _hypothesis_inputs(dataset, adata_path, scores_path, gene_set_config,
+    adata, args, response = _hypothesis_inputs(dataset, adata_path, scores_path, gene_sets_path, gene_set_config,
                                                hyp_config, scoring, log, drug_class)
     extra_rows = None
     if footprints_path:
@@ -428,13 +435,14 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_set_con
     measurable = None
     if "measurable" in adata.var.columns:  # expression.h5ad var["measurable"] (noise floor, contract 4)
         measurable = pd.Series(adata.var["measurable"].astype(bool).to_numpy(), index=adata.var_names.astype(str))
+    in_universe = universe(adata)  # competitive random sets: from the genes the sets were restricted to
     table = evaluate(*args, response=response, permutations=permutations, de=de, camera=camera,
-                     measurable=measurable, extra_rows=extra_rows)
+                     measurable=measurable, extra_rows=extra_rows, universe=in_universe)
     if hyp_config.get("quantile_sensitivity", True):
         from .hypotheses import quantile_sensitivity
 
         table = quantile_sensitivity(table, *args[:1], args[2], args[3], args[4], args[5], args[6], args[7],
-                                     measurable=measurable, trend=de_options(adata)["trend"])
+                                     measurable=measurable, trend=de_options(adata)["trend"], universe=in_universe)
         flips = table.loc[table["quantile_flip"].eq(True), "hypothesis"].tolist()
         log.info("quantile-normalisation sensitivity: %d confirmatory verdicts flip%s", len(flips),
                  f" ({', '.join(flips)})" if flips else "")

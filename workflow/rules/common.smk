@@ -127,6 +127,7 @@ def all_outputs():
         "samples.tsv",
         "de.tsv",
         "scores.tsv",
+        "gene_sets.tsv",
         "gene_sets.gmt",
         "gsea.tsv",
         "camera.tsv",

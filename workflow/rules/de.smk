@@ -45,13 +45,13 @@ rule controls:
         "../../scripts/controls.py"
 
 
-# Competitive gene-set tests of every catalogue and GMT set: preranked GSEA on the
-# moderated t (gsea.tsv) and limma's camera on the expression matrix (camera.tsv).
+# Competitive gene-set tests of every catalogue and GMT set as used (gene_sets.tsv): preranked
+# GSEA on the moderated t (gsea.tsv) and limma's camera on the expression matrix (camera.tsv).
 rule gsea:
     input:
         de="results/{ds}/de.tsv",
         adata="results/{ds}/expression.h5ad",
-        gene_sets=gene_set_files(),
+        gene_sets="results/{ds}/gene_sets.tsv",
     output:
         gsea="results/{ds}/gsea.tsv",
         camera="results/{ds}/camera.tsv",
@@ -67,7 +67,5 @@ rule gsea:
         runtime=30,
     params:
         gsea=config["gsea"],
-        gene_sets=config["gene_sets"],
-        extra=config["hypotheses"]["extra"],
     script:
         "../../scripts/gsea.py"

@@ -14,7 +14,9 @@ rule permutation_chunk:
     input:
         adata="results/{ds}/expression.h5ad",
         scores="results/{ds}/scores.tsv",
-        gene_sets=gene_set_files(),
+        gene_sets="results/{ds}/gene_sets.tsv",
+        # the hypotheses (catalogue, GMT sets as exploratory hypotheses)
+        definitions=gene_set_files(),
     output:
         "results/{ds}/permutations/chunk_{k}.tsv",
     log:
@@ -42,7 +44,9 @@ rule hypotheses:
     input:
         adata="results/{ds}/expression.h5ad",
         scores="results/{ds}/scores.tsv",
-        gene_sets=gene_set_files(),
+        gene_sets="results/{ds}/gene_sets.tsv",
+        # the hypotheses (catalogue, GMT sets as exploratory hypotheses)
+        definitions=gene_set_files(),
         permutations=permutation_chunk_files(PERMUTATION_CHUNKS),
         de="results/{ds}/de.tsv",
         camera="results/{ds}/camera.tsv",

@@ -31,8 +31,9 @@ rule qc:
     input:
         adata="results/{ds}/expression.h5ad",
         de="results/{ds}/de.tsv",
-        gmt="results/{ds}/gene_sets.gmt",
-        gene_sets=gene_set_files(),
+        gene_sets="results/{ds}/gene_sets.tsv",
+        # the hypotheses (which genes get per-sample values)
+        definitions=gene_set_files(),
     output:
         pca="results/{ds}/qc/pca.tsv",
         pca_variance="results/{ds}/qc/pca_variance.tsv",

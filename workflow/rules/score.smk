@@ -6,17 +6,55 @@
 # blocks [k n // N, (k + 1) n // N) (src/igf1r_resistance/chunks.py, docs/cluster.md).
 
 from igf1r_resistance.chunks import score_inputs, score_mem_mb
+from igf1r_resistance.gene_universe import (
+    catalogue_set_digest,
+    catalogue_set_files,
+    set_uses,
+)
 
 SCORING_CHUNKS = config["scoring"]["chunks"]
+CATALOGUE = config["gene_sets"]["catalogue"]
+
+
+# The gene sets as used for a data set: catalogue + GMT sets restricted to its universe
+# (var complete and measurable), with status, sizes and the minimum-size decision
+# (src/igf1r_resistance/gene_universe.py). Every later step reads them from here. The
+# catalogue is `ancient`: only what in it decides the sets (its digest) re-runs this job,
+# so a statement edit re-runs the hypotheses, not the scoring.
+rule gene_sets:
+    input:
+        adata="results/{ds}/expression.h5ad",
+        catalogue=ancient(CATALOGUE),
+        catalogue_files=catalogue_set_files(CATALOGUE),
+        gmt=config["gene_sets"]["gmt"],
+    output:
+        table="results/{ds}/gene_sets.tsv",
+        gmt="results/{ds}/gene_sets.gmt",
+    log:
+        "logs/gene_sets/{ds}.log",
+    benchmark:
+        "results/benchmarks/gene_sets/{ds}.tsv"
+    localrule: True
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=input_mb("adata", floor_mb=500),
+        runtime=5,
+    params:
+        catalogue_sets=catalogue_set_digest(CATALOGUE),
+        set_uses=set_uses(config["hypotheses"]["extra"]),
+        min_size=config["gene_sets"]["min_size"],
+    script:
+        "../../scripts/gene_sets.py"
 
 
 rule score_chunk:
     input:
         adata="results/{ds}/expression.h5ad",
-        gene_sets=gene_set_files(),
+        gene_sets="results/{ds}/gene_sets.tsv",
     output:
         chunk="results/{ds}/scores/chunk_{k}.tsv",
-        gmt="results/{ds}/scores/chunk_{k}.gmt",
     log:
         "logs/score_chunk/{ds}_{k}.log",
     benchmark:
@@ -31,18 +69,15 @@ rule score_chunk:
         runtime=30,
     params:
         scoring=config["scoring"],
-        gene_sets=config["gene_sets"],
-        extra=config["hypotheses"]["extra"],
     script:
         "../../scripts/score_chunk.py"
 
 
 rule score:
     input:
-        unpack(score_inputs(SCORING_CHUNKS, gene_set_files())),
+        unpack(score_inputs(SCORING_CHUNKS)),
     output:
         scores="results/{ds}/scores.tsv",
-        gmt="results/{ds}/gene_sets.gmt",
     log:
         "logs/score/{ds}.log",
     benchmark:
@@ -55,7 +90,5 @@ rule score:
         runtime=30,
     params:
         scoring=config["scoring"],
-        gene_sets=config["gene_sets"],
-        extra=config["hypotheses"]["extra"],
     script:
         "../../scripts/score.py"

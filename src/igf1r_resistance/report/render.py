@@ -33,6 +33,7 @@ from .tables import (
     QC_NAMES,
     DatasetTables,
     ReportData,
+    declared_hypotheses,
     hypothesis_info,
     isnan,
     load_report_data,
@@ -152,7 +153,7 @@ def run_figures(inputs: dict, config: dict, dataset: str, outputs: dict[str, str
                       gsea=pd.DataFrame(columns=["gene_set"]), scores=pd.DataFrame(), qc=qc)
     with open(inputs["catalogue"], encoding="utf-8") as fh:
         catalogue = yaml.safe_load(fh)
-    hinfo = {h["id"]: h for h in catalogue.get("hypotheses", [])}
+    hinfo = declared_hypotheses(catalogue, config)  # as the report: hypotheses.extra included
     ctx = {"catalogue": catalogue, "hinfo": hinfo, "fdr": config["hypotheses"]["fdr"]}
     for name, path in outputs.items():
         write_text(F._svg_document(FIGURES[name](dataset, t, ctx)), path)

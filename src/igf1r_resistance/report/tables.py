@@ -214,11 +214,17 @@ def models_of(config: dict, datasets: list[str]) -> dict[str, Model]:
     return {d: model_of(d, config["datasets"].get(d, {}) or {}) for d in datasets}
 
 
-def hypothesis_info(catalogue: dict, config: dict, hyps: pd.DataFrame) -> dict[str, dict]:
-    """id -> catalogue entry (statement, test, gene_set, with_set, gene, predicted, source), in table order."""
+def declared_hypotheses(catalogue: dict, config: dict) -> dict[str, dict]:
+    """id -> entry of every hypothesis the run declares: the catalogue's, then `hypotheses.extra`."""
     info = {h["id"]: dict(h) for h in catalogue.get("hypotheses", [])}
     for h in config.get("hypotheses", {}).get("extra", []):
         info[h["id"]] = dict(h)
+    return info
+
+
+def hypothesis_info(catalogue: dict, config: dict, hyps: pd.DataFrame) -> dict[str, dict]:
+    """id -> catalogue entry (statement, test, gene_set, with_set, gene, predicted, source), in table order."""
+    info = declared_hypotheses(catalogue, config)
     out = {}
     for hid in hyps["hypothesis"].drop_duplicates():
         h = info.get(hid)
