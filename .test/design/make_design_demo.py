@@ -27,6 +27,7 @@ noise = rng.normal(0, 0.3, size=(len(genes), len(samples)))
 shift = rng.normal(0, 0.5, size=(len(genes), 1)) * (batch == "b2")
 values = base + noise + shift
 index = {g: i for i, g in enumerate(genes)}
+values[: len(known)] += 2.0  # the known genes well above the noise floor
 for gene in ("IGF1R", "IGF1", "IRS1"):
     values[index[gene], arms == "R"] += 1.5
 values[index["ABCB1"], arms == "O"] += 2.0

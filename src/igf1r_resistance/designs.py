@@ -61,12 +61,12 @@ def dataset_of(model: str) -> str:
 
 
 def model_spec(datasets: dict, model: str) -> dict:
-    """What one model is: `model`, `dataset`, `contrast` ('' for a plain data set),
+    """What one model is: `id` (the model id), `dataset`, `contrast` ('' for a plain data set),
     `comparison`, the keys of :data:`MODEL_KEYS` (the contrast's, else the data set's) and,
     for a contrast, `design` (the data set's design block), `test` and `reference` levels."""
     ds, _, contrast = model.partition("/")
     settings = datasets[ds] or {}
-    spec = {"model": model, "dataset": ds, "contrast": contrast, "comparison": RESISTANCE, "design": None,
+    spec = {"id": model, "dataset": ds, "contrast": contrast, "comparison": RESISTANCE, "design": None,
             "test": None, "reference": None}
     for key in MODEL_KEYS:
         spec[key] = settings.get(key, {} if key == "controls" else "")
@@ -251,6 +251,83 @@ def fitted_design(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: di
     return x, weights
 
 
+def design_grouping(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: dict, where: str = ""):
+    """prepare's :class:`~igf1r_resistance.prepare.Grouping` of a design data set.
+
+    Every sample with a factor value is kept (the fit uses them all): `resistant` /
+    `sensitive` are the first contrast's levels (what QC and the data-set tables show),
+    `intermediate` the other fitted samples, `excluded` samples without a factor value.
+    Raises :class:`DesignError` (via :func:`check_design`) when the design cannot be fitted.
+    """
+    from .prepare import Grouping
+
+    check_design(dataset, sheet, design, contrasts, where)
+    terms = design_samples(sheet, design)
+    first = next(iter(contrasts))
+    groups = contrast_groups(terms, design, *contrast_levels(contrasts[first]))
+    groups = groups.replace("excluded", "intermediate").reindex(sheet.index).fillna("excluded")
+    factor = str(design["factor"])
+    record = {
+        "group_rule": "design", "group_field": factor, "design_factor": factor,
+        "design_covariates": ";".join(str(c) for c in design.get("covariates") or []),
+        "design_pair_by": str(design.get("pair_by") or ""),
+        "contrasts": ";".join(contrasts), "group_contrast": first,
+    }
+    return Grouping(groups, factor, None, record)
+
+
+def design_obs(samples: pd.DataFrame, design: dict) -> pd.DataFrame:
+    """The design columns prepare stores in obs (as text, as the sheet has them)."""
+    columns = [column for _, column in design_terms(design)]
+    return samples[columns].astype(object).where(samples[columns].notna(), "").astype(str)
+
+
+def factor_levels(obs: pd.DataFrame, design: dict) -> pd.Series:
+    """Per sample its factor level (the groups whose means decide `measurable`)."""
+    return obs[str(design["factor"])].astype(str)
+
+
+def design_set_effects(scores: pd.DataFrame, obs: pd.DataFrame, model: dict, methods,
+                       confidence: float = 0.95) -> pd.DataFrame:
+    """Set scores through the model's design: per method, limma on the sets x samples score
+    matrix (``score ~ 0 + factor + covariates [+ pair_by]``, the contrast test - reference,
+    moderated t across the sets; Haenzelmann et al. 2013, BMC Bioinformatics 14:7, the
+    GSVA-then-limma route), so a set's estimate is adjusted for the covariates and pairs as
+    the genes' are.
+
+    Parameters
+    ----------
+    scores
+        Long table ``sample, gene_set, method, score`` (scores.tsv).
+    obs
+        The fitted samples' design columns (expression.h5ad obs).
+    model
+        :func:`model_spec` of a contrast.
+    methods
+        Scoring methods to fit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene_set, method, logFC, CI.L, CI.R, t, P.Value`` (topTable's, one row per set and method).
+    """
+    from .linear_model import linear_model
+
+    contrast = model["contrast"]
+    x, weights = fitted_design(model["dataset"], obs, model["design"],
+                               {contrast: {"test": model["test"], "reference": model["reference"]}})
+    out = []
+    for method in methods:
+        long = scores[scores["method"] == method]
+        if long.empty:
+            continue
+        wide = long.pivot(index="gene_set", columns="sample", values="score").reindex(columns=x.index)
+        table = linear_model(wide.astype(float), x, {contrast: weights[contrast]}, confidence=confidence)[contrast]
+        out.append(table.rename(columns={"gene": "gene_set"}).assign(method=method))
+    columns = ["gene_set", "method", "logFC", "CI.L", "CI.R", "t", "P.Value"]
+    return pd.concat(out, ignore_index=True)[columns] if out else pd.DataFrame(columns=columns)
+
+
 __all__ = ["DesignError", "MODEL_KEYS", "check_design", "contrast_groups", "contrast_levels", "contrast_weights",
-           "dataset_of", "design_problems", "design_samples", "design_terms", "first_model", "fitted_design",
+           "dataset_of", "design_grouping", "design_set_effects", "design_obs", "design_problems", "factor_levels", "design_samples", "design_terms", "first_model", "fitted_design",
            "has_design", "model_ids", "model_spec"]

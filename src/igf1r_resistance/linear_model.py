@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from .errors import GroupingError
 from .limma import _ebayes, confint_margin, p_adjust_bh
 

@@ -30,7 +30,8 @@ QC_TABLES = [
 rule qc:
     input:
         adata="results/{ds}/expression.h5ad",
-        de="results/{ds}/de.tsv",
+        # QC draws the data set's first model (its first contrast, or the data set itself)
+        de=first_model_file("de.tsv"),
         gmt="results/{ds}/gene_sets.gmt",
         gene_sets=gene_set_files(),
     output:
