@@ -66,6 +66,8 @@ def test_design_config_is_valid_and_gives_one_model_per_contrast(tmp_path):
     assert spec["comparison"] == "resistance"
     other = model_spec(datasets, "arms/O_vs_C")
     assert other["comparison"] == "IGF1R_inhibition" and other["drug"] == "" and other["drug_class"] == ""
+    assert spec["model_type"] == "chemotherapy resistance"
+    assert other["model_type"] == "IGF1R_inhibition"  # a regulator comparison is pooled apart
     plain = model_spec({"GSE1": {"drug": "x", "controls": {}}}, "GSE1")
     assert plain["contrast"] == "" and plain["design"] is None and model_ids({"GSE1": {}}) == ["GSE1"]
 
@@ -153,3 +155,22 @@ def test_fitted_design_equals_the_library_design():
     tables = linear_model(expr, x, weights)
     direct = linear_model(expr, design_matrix(SHEET, "arm", ["batch"]), {"R_vs_C": {"armR": 1, "armC": -1}})
     pd.testing.assert_frame_equal(tables["R_vs_C"], direct["R_vs_C"])
+
+
+def test_set_scores_are_fitted_on_the_design():
+    """design_set_effects = linear_model of the sets x samples scores on the same design."""
+    from igf1r_resistance.designs import design_set_effects
+
+    rng = np.random.default_rng(3)
+    wide = pd.DataFrame(rng.normal(size=(6, 12)), index=[f"SET{i}" for i in range(6)], columns=SHEET.index)
+    wide.loc["SET0", SHEET["arm"] == "R"] += 4.0
+    scores = wide.stack().rename("score").reset_index().rename(columns={"level_0": "gene_set", "level_1": "sample"})
+    scores["method"] = "zscore"
+    spec = model_spec({"arms": {"design": DESIGN, "contrasts": CONTRASTS}}, "arms/R_vs_C")
+    fit = design_set_effects(scores, SHEET, spec, ["zscore", "gsva"]).set_index("gene_set")
+    want = linear_model(wide, design_matrix(SHEET, "arm", ["batch"]), {"c": {"armR": 1, "armC": -1}})["c"]
+    want = want.set_index("gene")
+    assert list(fit.index) == list(wide.index) and set(fit["method"]) == {"zscore"}  # no gsva scores: no rows
+    for column in ["logFC", "CI.L", "CI.R", "t", "P.Value"]:
+        np.testing.assert_allclose(fit[column], want[column], rtol=1e-12)
+    assert fit.loc["SET0", "logFC"] > 3.0 and fit.loc["SET0", "P.Value"] < 0.01

@@ -62,7 +62,8 @@ def dataset_of(model: str) -> str:
 
 def model_spec(datasets: dict, model: str) -> dict:
     """What one model is: `id` (the model id), `dataset`, `contrast` ('' for a plain data set),
-    `comparison`, the keys of :data:`MODEL_KEYS` (the contrast's, else the data set's) and,
+    `comparison`, the keys of :data:`MODEL_KEYS` (the contrast's, else the data set's; the
+    model_type of a regulator comparison defaults to the comparison's name) and,
     for a contrast, `design` (the data set's design block), `test` and `reference` levels."""
     ds, _, contrast = model.partition("/")
     settings = datasets[ds] or {}
@@ -76,6 +77,9 @@ def model_spec(datasets: dict, model: str) -> dict:
             if key in entry:
                 spec[key] = entry[key]
         spec["comparison"] = str(entry.get("comparison") or RESISTANCE)
+        if spec["comparison"] != RESISTANCE and "model_type" not in entry:
+            # a regulator comparison is no resistance model: the meta-analysis pools it apart
+            spec["model_type"] = spec["comparison"]
         spec["design"] = dict(settings["design"])
         spec["test"], spec["reference"] = contrast_levels(entry)
     spec["drug_class"] = spec["drug_class"] or ""
