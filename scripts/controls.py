@@ -5,7 +5,8 @@ from igf1r_resistance.steps import run_controls
 
 
 def step(smk, log):
-    run_controls(smk.wildcards.ds, smk.input.de, smk.params.controls, smk.params.fdr, smk.output.table,
+    run_controls(smk.params.model["id"], smk.input.de, smk.params.model["controls"], smk.params.fdr,
+                 smk.output.table,
                  smk.output.status, log)
 
 

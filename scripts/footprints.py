@@ -6,8 +6,8 @@ from igf1r_resistance.steps import run_footprints
 
 def step(smk, log):
     run_footprints(
-        smk.wildcards.ds, smk.input.de, smk.input.adata, smk.input.model, smk.input.symbols,
-        smk.params.hypotheses, smk.output[0], log,
+        smk.params.model["id"], smk.input.de, smk.input.adata, smk.input.model, smk.input.symbols,
+        smk.params.hypotheses, smk.output[0], log, model=smk.params.model,
     )
 
 

@@ -6,8 +6,8 @@ from igf1r_resistance.steps import run_gsea
 
 def step(smk, log):
     run_gsea(
-        smk.wildcards.ds, smk.input.de, smk.input.adata, smk.input.gene_sets,
-        smk.params.gsea, smk.output.gsea, smk.output.camera, log,
+        smk.params.model["id"], smk.input.de, smk.input.adata, smk.input.gene_sets,
+        smk.params.gsea, smk.output.gsea, smk.output.camera, log, model=smk.params.model,
     )
 
 

@@ -1,4 +1,4 @@
-"""Snakemake adapter: test every hypothesis in one data set (gathering permutation chunks)."""
+"""Snakemake adapter: test every hypothesis of one model (gathering permutation chunks)."""
 
 from igf1r_resistance.runner import run_step
 from igf1r_resistance.steps import run_hypotheses
@@ -6,10 +6,10 @@ from igf1r_resistance.steps import run_hypotheses
 
 def step(smk, log):
     run_hypotheses(
-        smk.wildcards.ds, smk.input.adata, smk.input.scores, smk.input.gene_sets, smk.params.gene_sets,
+        smk.params.model["dataset"], smk.input.adata, smk.input.scores, smk.input.gene_sets, smk.params.gene_sets,
         smk.params.hypotheses, smk.params.scoring, smk.output[0], log,
         permutation_chunks=list(smk.input.permutations), de_path=smk.input.de, camera_path=smk.input.camera,
-        footprints_path=smk.input.footprints, drug_class=smk.params.drug_class,
+        footprints_path=smk.input.footprints, drug_class=smk.params.model["drug_class"], model=smk.params.model,
     )
 
 

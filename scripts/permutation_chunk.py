@@ -6,9 +6,9 @@ from igf1r_resistance.steps import run_permutation_chunk
 
 def step(smk, log):
     run_permutation_chunk(
-        smk.wildcards.ds, smk.input.adata, smk.input.scores, smk.input.gene_sets, smk.params.gene_sets,
+        smk.params.model["dataset"], smk.input.adata, smk.input.scores, smk.input.gene_sets, smk.params.gene_sets,
         smk.params.hypotheses, smk.params.scoring, int(smk.wildcards.k), smk.output[0], log,
-        drug_class=smk.params.drug_class,
+        drug_class=smk.params.model["drug_class"], model=smk.params.model,
     )
 
 

@@ -420,3 +420,83 @@ def test_bad_sample_sheet_stops_before_any_job(tmp_path: Path):
     out = result.stdout + result.stderr
     assert result.returncode != 0
     assert "datasets.mine.samples" in out and "'sensitve' is not one of" in out
+
+
+def _design_workdir(tmp_path: Path, edit=None) -> Path:
+    """The workflow with the test config of a design (.test/design/config.yaml) as its data sets."""
+    workdir = copy_workflow(tmp_path / "wf")
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["datasets"] = yaml.safe_load((workdir / ".test/design/config.yaml").read_text())["datasets"]
+    config["hypotheses"].update(random_sets=200, quantile_sensitivity=False)  # a small, fast run
+    config["gsea"]["permutations"] = 100
+    if edit:
+        edit(config)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return workdir
+
+
+def test_design_with_two_contrasts(tmp_path: Path):
+    """A matrix data set with a design (arm C/R/O + batch) and two contrasts: one fit, two models."""
+    import anndata as ad
+
+    from igf1r_resistance.linear_model import design_matrix, linear_model
+
+    workdir = _design_workdir(tmp_path)
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    root = workdir / "results/design_demo"
+    for name in ["expression.h5ad", "samples.tsv", "scores.tsv", "qc/pca.tsv"]:  # per data set
+        assert (root / name).exists(), name
+    for contrast in ["R_vs_C", "O_vs_C"]:  # per model
+        for name in ["de.tsv", "gsea.tsv", "camera.tsv", "controls.tsv", "controls_status.tsv", "footprints.tsv",
+                     "hypotheses.tsv"]:
+            assert (root / contrast / name).exists(), (contrast, name)
+        assert not (root / "de.tsv").exists() and not (root / "hypotheses.tsv").exists()
+    # DE = lmFit of ~ 0 + arm + batch on all 12 samples, contrasts.fit, eBayes, topTable
+    adata = ad.read_h5ad(root / "expression.h5ad")
+    assert adata.n_obs == 12 and adata.uns["dataset"]["group_rule"] == "design"
+    expr = pd.DataFrame(adata.X.T, index=adata.var_names, columns=adata.obs_names)
+    design = design_matrix(adata.obs[["arm", "batch"]].astype(str), "arm", ["batch"])
+    assert list(design.columns) == ["armC", "armO", "armR", "batchb2"]
+    expected = linear_model(expr, design, {"R_vs_C": {"armR": 1, "armC": -1}, "O_vs_C": {"armO": 1, "armC": -1}})
+    for contrast, gene in [("R_vs_C", "IGF1R"), ("O_vs_C", "ABCB1")]:
+        de = pd.read_csv(root / contrast / "de.tsv", sep="\t").set_index("gene")
+        want = expected[contrast].set_index("gene").loc[de.index]
+        for column in ["logFC", "CI.L", "CI.R", "t", "P.Value", "adj.P.Val", "B"]:
+            assert (de[column] - want[column]).abs().max() < 1e-6 * max(1.0, want[column].abs().max()), column
+        assert de.loc[gene, "adj.P.Val"] < 0.05 and de.loc[gene, "logFC"] > 1  # the made-up answer
+        status = pd.read_csv(root / contrast / "controls_status.tsv", sep="\t")
+        assert status.loc[0, "status"] == "passed" and status.loc[0, "dataset"] == f"design_demo/{contrast}"
+    summary = pd.read_csv(workdir / "results/summary/hypotheses.tsv", sep="\t", keep_default_na=False)
+    models = summary.drop_duplicates("model").set_index("model")
+    assert list(models.index) == ["design_demo/R_vs_C", "design_demo/O_vs_C"]
+    assert set(models["dataset"]) == {"design_demo"} and list(models["contrast"]) == ["R_vs_C", "O_vs_C"]
+    assert set(models["comparison"]) == {"resistance"}
+    assert list(models["drug_class"]) == ["platinum", "targeted"]  # each contrast's own drug
+    sets = summary[(summary["test"] == "group") & (summary["effect"] != "")]  # tested set rows
+    assert len(sets) and (sets["effect_measure"] == "design_contrast").all()  # score ~ design
+    meta = pd.read_csv(workdir / "results/summary/meta.tsv", sep="\t", keep_default_na=False)
+    pooled = meta[meta["stratum"] == "chemotherapy resistance"]
+    assert pooled["models"].str.contains("design_demo/R_vs_C").any()
+    assert "design_demo" in (workdir / "results/report/report.html").read_text()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["design"].update(covariates=["arm2"]), None),
+    (lambda d: d["contrasts"]["R_vs_C"].update(resistant="X"),
+     "datasets.design_demo.contrasts.R_vs_C.resistant: 'X' is not a level of 'arm' (levels: C, O, R)"),
+])
+def test_design_errors_stop_before_any_job(tmp_path: Path, edit, message):
+    def change(config):
+        entry = config["datasets"]["design_demo"]
+        edit(entry)
+
+    workdir = _design_workdir(tmp_path, change)
+    if message is None:  # a covariate confounded with the factor: arm2 = arm
+        sheet = pd.read_csv(workdir / ".test/design/samples.tsv", sep="\t")
+        sheet.assign(arm2=sheet["arm"] + "x").to_csv(workdir / ".test/design/samples.tsv", sep="\t", index=False)
+        message = "datasets.design_demo.design.covariates: 'arm2' is confounded with the terms before it"
+    result = snakemake(workdir, "--cores", "1", "--dry-run")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and message in out, out[-3000:]
+    assert "Traceback" not in out

@@ -260,6 +260,7 @@ def permutation_chunk_files(n_chunks: int):
     def files(wildcards) -> list[str]:
         if n_chunks == 1:
             return []
-        return [f"results/{wildcards.ds}/permutations/chunk_{k}.tsv" for k in range(n_chunks)]
+        model = wildcards.model if "model" in wildcards.keys() else wildcards.ds  # ds or ds/contrast
+        return [f"results/{model}/permutations/chunk_{k}.tsv" for k in range(n_chunks)]
 
     return files

@@ -13,12 +13,16 @@ from pathlib import Path
 
 import yaml
 
+from .designs import design_problems, has_design
 from .errors import ConfigError
 
 GEO_ID = re.compile(r"^GSE[0-9]+$")
 GEO_TYPES = ("geo", "geo_rnaseq")
 LOCAL_TYPES = ("matrix", "h5ad", "single_cell")
-_COMMON_KEYS = {"type", "drug", "drug_class", "model", "model_type", "note", "groups", "log2", "controls"}
+_COMMON_KEYS = {"type", "drug", "drug_class", "model", "model_type", "note", "groups", "log2", "controls",
+                "design", "contrasts"}
+#: types whose sample sheet a design can use (the design's columns must be sample-sheet columns)
+DESIGN_TYPES = ("matrix",)
 #: keys each data-set type accepts (besides the common ones); others are errors
 TYPE_KEYS = {
     "geo": {"platform"},
@@ -125,6 +129,10 @@ def validate_config(
     for name, settings in config["datasets"].items():
         problems += [f"  {config_name}, datasets.{name}{p}" for p in dataset_problems(name, settings, sample_schema)]
         problems += [f"  {config_name}, datasets.{name}{p}" for p in _resolve_drug_class(settings)]
+        for contrast, entry in (settings.get("contrasts") or {}).items():
+            if entry.get("drug"):  # a contrast's own drug gives its own class
+                problems += [f"  {config_name}, datasets.{name}.contrasts.{contrast}{p}"
+                             for p in _resolve_drug_class(entry)]
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(problems))
     return config
@@ -207,6 +215,7 @@ def dataset_problems(name: str, settings: dict, sample_schema: str | Path | None
         if "groups" in settings and "group_column" in settings:
             out.append(": give groups or group_column, not both")
     out += _group_problems(settings.get("groups"))
+    out += _design_keys_problems(kind, settings)
     for key in ("matrix", "samples", "path"):
         if kind in LOCAL_TYPES and settings.get(key) and not Path(settings[key]).is_file():
             out.append(f".{key}: file {settings[key]!r} does not exist")
@@ -215,9 +224,30 @@ def dataset_problems(name: str, settings: dict, sample_schema: str | Path | None
         from .local_data import read_sample_sheet
 
         try:
-            read_sample_sheet(settings["samples"], sample_schema, needs_group="groups" not in settings)
+            sheet = read_sample_sheet(settings["samples"], sample_schema,
+                                      needs_group="groups" not in settings and not has_design(settings))
         except InputFormatError as exc:
             out.append(f".samples: {exc}")
+        else:
+            if has_design(settings) and settings.get("design") and not out:
+                # the design is checked on the sample sheet now, before any job runs
+                out += design_problems(sheet, settings["design"], settings["contrasts"])
+    return out
+
+
+def _design_keys_problems(kind: str, settings: dict) -> list[str]:
+    """`design` and `contrasts` come together, not with `groups`, on a type that has a sample sheet."""
+    if "design" not in settings and "contrasts" not in settings:
+        return []
+    out = []
+    if kind not in DESIGN_TYPES:
+        out.append(f": design/contrasts are supported for type {' or '.join(DESIGN_TYPES)} (a sample sheet with "
+                   f"the design's columns), not {kind}")
+    if "groups" in settings:
+        out.append(": give groups (one two-group comparison) or design + contrasts, not both")
+    for key, other in (("design", "contrasts"), ("contrasts", "design")):
+        if key in settings and other not in settings:
+            out.append(f": {key} needs {other}")
     return out
 
 

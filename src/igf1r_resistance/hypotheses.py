@@ -156,6 +156,25 @@ def _gene_row_from_limma(row: dict, de_row: pd.Series | None, settings: Hypothes
     return row
 
 
+def _set_row_from_design(row: dict, fit: pd.Series | None, settings: HypothesisSettings) -> dict:
+    """Replace a set row's Welch effect, CI and p by the design's (score ~ design, the
+    contrast's estimate, topTable CI and moderated-t p); the equivalence test uses the same
+    t (se = estimate / t, its df). Hedges' g and the Welch columns stay (two-level summary)."""
+    if fit is None or not np.isfinite(fit["t"]):
+        row["note"] = "; ".join(x for x in (row.get("note", ""), "no design fit of this set score: Welch t") if x)
+        return row
+    estimate, t, p = float(fit["logFC"]), float(fit["t"]), float(fit["P.Value"])
+    se = abs(estimate / t) if t else math.nan
+    df = limma.df_from_t_and_p(t, p)
+    row.update({
+        "effect": estimate, "ci_low": float(fit["CI.L"]), "ci_high": float(fit["CI.R"]), "p_value": p,
+        "self_contained_p": p, "observed": _observed(estimate, "group"), "effect_measure": "design_contrast",
+        "limma_t": t, "equivalence_p": stats.tost_p(estimate, se, df, row.get("margin", math.nan)),
+    })
+    row["note"] = "; ".join(x for x in (row.get("note", ""), "set score ~ design (limma), contrast estimate") if x)
+    return row
+
+
 @dataclass
 class _GroupTest:
     """A group comparison whose row waits for its permutation count."""
@@ -220,6 +239,7 @@ def evaluate(
     measurable: pd.Series | None = None,
     extra_rows: pd.DataFrame | None = None,
     universe: pd.Series | None = None,
+    design_effects: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """All hypothesis rows of one data set (contract columns first, then details).
 
@@ -247,7 +267,10 @@ def evaluate(
     data set's universe (gene_universe.universe; default `measurable`): the genes competitive
     random sets are drawn from, the same the scored sets were restricted to.
     `sets_full` may be a gene_universe.GeneSetsUsed (the sets as defined with their status:
-    a set whose genes sit under the noise floor gives `not_measurable` rows).
+    a set whose genes sit under the noise floor gives `not_measurable` rows). `design_effects`
+    (designs.design_set_effects: gene_set, method, logFC, CI.L, CI.R, t, P.Value) of a
+    contrast of a design: set-score rows take the design's estimate, CI and moderated-t p
+    instead of the two-sample Welch test, which ignores covariates and pairs.
     """
     if measurable is None:
         measurable = pd.Series(True, index=expression.index)
@@ -264,9 +287,15 @@ def evaluate(
     de_by_gene = None
     if de is not None:
         de_by_gene = de.assign(gene=de["gene"].astype(str)).drop_duplicates("gene").set_index("gene")
+    by_set = None
+    if design_effects is not None:
+        by_set = design_effects.set_index(["gene_set", "method"])
     for t, count in zip(tests, counts):
         row = _group_row(t.hypothesis, dataset, t.method, t.resistant, t.sensitive, settings, t.primary, count)
         row.update(t.extra)
+        if by_set is not None and t.hypothesis.test == "group":
+            key = (t.hypothesis.gene_set, t.method)
+            row = _set_row_from_design(row, by_set.loc[key] if key in by_set.index else None, settings)
         if t.hypothesis.test == "gene":
             de_row = None
             if de_by_gene is not None and t.hypothesis.gene in de_by_gene.index:

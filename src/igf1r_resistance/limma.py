@@ -179,12 +179,21 @@ def moderated_t(
         return table
     if not 0.0 < float(confint) < 1.0:
         raise LimmaInputError(f"confint must be a level between 0 and 1, got {confint!r}")
-    # topTable: margin.error <- sqrt(s2.post) * stdev.unscaled * qt(alpha, df = df.total)
-    quantile = stats.t.ppf((1.0 + float(confint)) / 2.0, eb["df_total"])
-    margin = full(np.sqrt(eb["s2_post"]) * stdev_unscaled[present] * quantile)
+    margin = full(confint_margin(eb, stdev_unscaled[present], float(confint)))
     table.insert(2, "CI.L", coef - margin)
     table.insert(3, "CI.R", coef + margin)
     return table
+
+
+def confint_margin(eb: dict, stdev_unscaled: np.ndarray, level: float) -> np.ndarray:
+    """Half-width of topTable's ``confint`` interval of a contrast, the one home of the
+    logFC CI (two-group :func:`moderated_t` and :func:`igf1r_resistance.linear_model.linear_model`).
+
+    topTable: ``margin.error <- sqrt(s2.post) * stdev.unscaled * qt((1 + level) / 2, df = df.total)``.
+    `eb`: :func:`_ebayes`' result (``s2_post``, ``df_total``); `stdev_unscaled`: the contrast's.
+    """
+    quantile = stats.t.ppf((1.0 + level) / 2.0, eb["df_total"])
+    return np.sqrt(eb["s2_post"]) * stdev_unscaled * quantile
 
 
 # --------------------------------------------------------------------------------------

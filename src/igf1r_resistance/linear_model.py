@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from .errors import GroupingError
-from .limma import _ebayes
+from .limma import _ebayes, confint_margin
 from .stats import bh_fdr
 
 TOPTABLE_COLUMNS = ["gene", "logFC", "CI.L", "CI.R", "AveExpr", "t", "P.Value", "adj.P.Val", "B"]
@@ -280,8 +279,7 @@ def linear_model(
         full["t"][present] = eb["t"]
         full["P.Value"][present] = eb["p_value"]
         full["B"][present] = eb["lods"]
-        quantile = special.stdtrit(eb["df_total"], (1.0 + confidence) / 2.0)
-        full["margin"][present] = np.sqrt(eb["s2_post"]) * unscaled[present, j] * quantile
+        full["margin"][present] = confint_margin(eb, unscaled[present, j], confidence)
         logfc = estimate[:, j]
         out[name] = pd.DataFrame({
             "gene": list(expr.index), "logFC": logfc, "CI.L": logfc - full["margin"],

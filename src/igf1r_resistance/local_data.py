@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .designs import design_grouping, has_design
 from .errors import InputFormatError
 from .gene_ids import annotation_for
 from .prepare import (
@@ -315,7 +316,8 @@ def prepare_matrix(dataset: str, settings: dict, matrix_path: str, samples_path:
     """The prepare step of a `type: matrix` data set."""
     rule = settings.get("groups") or DEFAULT_GROUPS
     try:
-        sheet = read_sample_sheet(samples_path, schema_path, needs_group="groups" not in settings)
+        sheet = read_sample_sheet(samples_path, schema_path,
+                                  needs_group="groups" not in settings and not has_design(settings))
     except InputFormatError as exc:
         raise InputFormatError(f"data set {dataset}: {exc}") from None
     raw = read_matrix(matrix_path)
@@ -350,7 +352,11 @@ def _prepare_table(dataset: str, settings: dict, raw: pd.DataFrame, samples: pd.
                    sources: dict, own: bool = False) -> PreparedDataset:
     """`own=True`: `raw` was read for this call alone, so its memory may be reused for the
     analysis matrix (one copy of the matrix in memory, not three)."""
-    grouping = group_samples(samples, rule, dataset)
+    if has_design(settings):
+        grouping = design_grouping(dataset, samples, settings["design"], settings["contrasts"],
+                                   where=str(sources.get("samples", "")))
+    else:
+        grouping = group_samples(samples, rule, dataset)
     values, log2 = analysis_scale(raw, settings, grouping.groups, dataset, inplace=own)
     del raw
     genes, probe_table, record, id_record = genes_from_ids(values, settings.get("gene_ids", "auto"), mapper,

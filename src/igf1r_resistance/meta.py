@@ -67,23 +67,28 @@ _TWO_SIDED = {"changed"}
 
 
 def model_metadata(datasets: dict) -> dict[str, dict]:
-    """Per data set (= model) what the meta-analysis needs from the config.
+    """Per model what the meta-analysis needs from the config: a plain data set is one
+    model (id = data-set id), each contrast of a design another (id = `ds/contrast`, with
+    the contrast's model_type and drug_class when it gives them; designs.model_spec).
 
     Parameters:
         datasets: config["datasets"] (validated, defaults filled).
 
     Returns:
-        {data-set id: {model_type, drug_class (None when not given), data_type (the
+        {model id: {model_type, drug_class (None when not given), data_type (the
         config `type`), replicate_column (None when not given)}}.
     """
+    from .designs import model_ids, model_spec
+
     out = {}
-    for name, settings in datasets.items():
-        settings = settings or {}
-        drug_class = settings.get("drug_class")
-        out[str(name)] = {
-            "model_type": str(settings.get("model_type") or DEFAULT_MODEL_TYPE),
+    for model in model_ids(datasets):
+        spec = model_spec(datasets, model)
+        settings = datasets[spec["dataset"]] or {}
+        drug_class = spec["drug_class"] or settings.get("drug_class")
+        out[model] = {
+            "model_type": str(spec["model_type"] or DEFAULT_MODEL_TYPE),
             "drug_class": None if drug_class in (None, "") else str(drug_class),
-            "data_type": dataset_type(str(name), settings),
+            "data_type": dataset_type(spec["dataset"], settings),
             "replicate_column": settings.get("replicate_column") or None,
         }
     return out
@@ -101,6 +106,9 @@ def _model_table(primary: pd.DataFrame, models: dict[str, dict]) -> pd.DataFrame
     """
     t = primary.copy()
     ds = t["dataset"].astype(str)
+    if "model" in t.columns:  # a contrast's rows are its model's (ds/contrast), not the data set's
+        named = t["model"].astype(object)
+        ds = named.where(named.notna() & (named.astype(str) != ""), ds).astype(str)
     meta_of = [models.get(d, {}) for d in ds]
 
     def column(name: str, from_config: list) -> pd.Series:

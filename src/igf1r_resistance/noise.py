@@ -128,8 +128,10 @@ def higher_floor(controls: dict, lower_mode: dict) -> dict:
                                  f"{other['value']:.2f} ({other['detail']})")}
 
 
-def measurable_genes(expr: pd.DataFrame, groups: pd.Series, floor: float) -> pd.Series:
-    """Per gene: mean above `floor` in at least one of the resistant and sensitive groups.
+def measurable_genes(expr: pd.DataFrame, groups: pd.Series, floor: float,
+                     levels: tuple[str, ...] | None = None) -> pd.Series:
+    """Per gene: mean above `floor` in at least one of the resistant and sensitive groups
+    (or of the given `levels` of `groups`, e.g. a design factor's).
 
     `expr`: genes x samples; `groups`: label per sample. Missing values are ignored in the
     means; a gene with no value in either group is not measurable. A NaN floor (method
@@ -139,7 +141,7 @@ def measurable_genes(expr: pd.DataFrame, groups: pd.Series, floor: float) -> pd.
         return pd.Series(True, index=expr.index, name="measurable")
     values = expr.to_numpy()
     labels = groups.reindex(expr.columns).astype(str).to_numpy()
-    columns = [np.flatnonzero(labels == g) for g in ("resistant", "sensitive")]
+    columns = [np.flatnonzero(labels == g) for g in (levels or ("resistant", "sensitive"))]
     above = np.zeros(len(expr.index), dtype=bool)
     step = max(1, 2**22 // max(values.shape[1], 1))  # row blocks: small temporaries for any cohort
     for start in range(0, values.shape[0], step):

@@ -647,7 +647,17 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
         obs["response"] = grouping.response.reindex(kept.index).to_numpy(dtype=float)
     by_gene = probe_table.set_index("gene") if len(probe_table) else pd.DataFrame(columns=["probe", "rule"])
     noise_floor = default_noise_floor(matrix, data_type, log2, controls=noise_floor)
-    measurable = measurable_genes(matrix, obs["group"].astype(str).set_axis(kept.index), noise_floor["value"])
+    labels, levels = obs["group"].astype(str).set_axis(kept.index), None
+    if grouping.record.get("group_rule") == "design":
+        # a design data set: its fit uses every level, so a gene is measurable when its mean
+        # clears the floor in any level; the design columns go to obs for the fit
+        from .designs import design_obs
+
+        for column, values in design_obs(samples.loc[kept.index], settings["design"]).items():
+            obs[column] = values.to_numpy()
+        labels = obs[str(settings["design"]["factor"])].astype(str).set_axis(kept.index)
+        levels = tuple(sorted(labels.unique()))
+    measurable = measurable_genes(matrix, labels, noise_floor["value"], levels=levels)
     var = pd.DataFrame(
         {"probe": by_gene["probe"].reindex(matrix.index).fillna("").astype(str).to_numpy(),
          "probe_rule": by_gene["rule"].reindex(matrix.index).fillna("").astype(str).to_numpy(),

@@ -6,6 +6,7 @@ params in. Every output is written atomically (temporary name, then rename).
 
 from __future__ import annotations
 
+import inspect
 import logging
 from pathlib import Path
 
@@ -21,8 +22,12 @@ from .io import read_tsv, write_h5ad, write_text, write_tsv
 # --------------------------------------------------------------------------- helpers
 
 
-def load_expression(adata_path: str | Path):
-    """AnnData, genes x samples DataFrame and the sample groups of a prepared data set."""
+def load_expression(adata_path: str | Path, model: dict | None = None):
+    """AnnData, genes x samples DataFrame and the sample groups of a prepared data set.
+
+    `model` (designs.model_spec) of a contrast: the groups are the contrast's (test level
+    resistant, reference level sensitive, other levels excluded); else obs['group'].
+    """
     import anndata as ad
 
     adata = ad.read_h5ad(adata_path)
@@ -31,6 +36,12 @@ def load_expression(adata_path: str | Path):
     expr = pd.DataFrame(np.asarray(adata.X, dtype=float).T, index=adata.var_names.astype(str),
                         columns=adata.obs_names.astype(str), copy=False)
     groups = adata.obs["group"].astype(str)
+    if model and model.get("contrast"):
+        from .designs import contrast_groups, design_samples
+
+        terms = design_samples(adata.obs, model["design"])
+        groups = contrast_groups(terms, model["design"], model["test"], model["reference"])
+        groups = groups.reindex(adata.obs_names.astype(str)).fillna("excluded")
     return adata, expr, groups
 
 
@@ -55,13 +66,13 @@ def used_sets(sets: list[gs.GeneSet], measured: pd.Index, min_sizes: dict[str, i
     return out
 
 
-def complete_expression(adata_path: str | Path):
+def complete_expression(adata_path: str | Path, model: dict | None = None):
     """(adata, genes x samples DataFrame of the genes measured in every sample, groups).
 
     `var["complete"]` (gene_universe.complete): the rank background of scoring and the
-    matrix of camera. No copy when every gene is complete.
+    matrix of camera. No copy when every gene is complete. `model`: as in load_expression.
     """
-    adata, expr, groups = load_expression(adata_path)
+    adata, expr, groups = load_expression(adata_path, model)
     keep = complete(adata).reindex(expr.index).fillna(False).to_numpy(bool)
     return adata, (expr if keep.all() else expr[keep]), groups
 
@@ -252,16 +263,37 @@ def run_scoring_gather(chunk_paths: list[str], scoring: dict, out_scores: str, l
     write_tsv(scores, out_scores)
 
 
-def run_de(adata_path: str, de_config: dict, out: str, log: logging.Logger) -> None:
+def run_de(adata_path: str, de_config: dict, out: str, log: logging.Logger, model: dict | None = None) -> None:
     """limma's moderated t, resistant - sensitive, with topTable's confidence interval
     (CI.L, CI.R at `de_config['confint']`, default 0.95) and whether the gene clears the data set's noise floor (`measurable`, from
-    prepare's var['measurable']; True for data prepared before the floor existed)."""
+    prepare's var['measurable']; True for data prepared before the floor existed).
+
+    `model` of a contrast (designs.model_spec): lmFit of the data set's design on every
+    fitted sample, contrasts.fit of test - reference, eBayes, topTable (linear_model); a
+    plain two-group data set keeps the closed-form two-group fit (limma.moderated_t: the
+    same numbers as that design, byte for byte as before, and lighter on large cohorts).
+    """
     from .limma import moderated_t
 
-    adata, expr, groups = load_expression(adata_path)
+    adata, expr, groups = load_expression(adata_path, model)
     options = de_options(adata)
-    table = moderated_t(expr, groups, confint=float(de_config.get("confint", 0.95)), **options)
-    log.info("limma moderated t, resistant - sensitive, %s", "limma-trend" if options["trend"] else "eBayes")
+    level = float(de_config.get("confint", 0.95))
+    if model and model.get("contrast"):
+        from .designs import fitted_design
+        from .linear_model import linear_model
+
+        contrast = model["contrast"]
+        design, weights = fitted_design(model["dataset"], adata.obs, model["design"],
+                                        {contrast: {"test": model["test"], "reference": model["reference"]}})
+        table = linear_model(expr, design, {contrast: weights[contrast]}, trend=options["trend"],
+                             confidence=level)[contrast]
+        log.info("limma lmFit on %d samples x %d coefficients (%s), contrasts.fit %s, %s", design.shape[0],
+                 design.shape[1], ", ".join(design.columns),
+                 " ".join(f"{w:+g} {c}" for c, w in weights[contrast].items()),
+                 "limma-trend" if options["trend"] else "eBayes")
+    else:
+        table = moderated_t(expr, groups, confint=level, **options)
+        log.info("limma moderated t, resistant - sensitive, %s", "limma-trend" if options["trend"] else "eBayes")
     if "measurable" in adata.var:
         table["measurable"] = adata.var["measurable"].reindex(table["gene"].astype(str)).fillna(False).to_numpy(bool)
     else:
@@ -293,21 +325,24 @@ def run_controls(dataset: str, de_path: str, controls: dict, fdr: float, out_tab
 
 
 def run_gsea(dataset: str, de_path: str, adata_path: str, gene_sets_path: str,
-             gsea_config: dict, out_gsea: str, out_camera: str, log: logging.Logger) -> None:
+             gsea_config: dict, out_gsea: str, out_camera: str, log: logging.Logger,
+             model: dict | None = None) -> None:
     """Competitive tests of every catalogue and user GMT set: preranked GSEA and camera.
 
     The sets are the data set's gene sets as used (results/{ds}/gene_sets.tsv: catalogue +
     GMT sets restricted to the universe - measured in every sample, above the noise floor -
     so the GSEA running sums of the QC step match), each part tested against its set's
-    minimum size (`gene_sets.min_size`, or a hypothesis' `min_genes`). Up/down sets are tested as NAME_UP and NAME_DN. Every set
-    gets a row in both tables; sets too small to test carry NaN and a `note`.
+    minimum size (`gene_sets.min_size`, or a hypothesis' `min_genes`). Up/down sets are
+    tested as NAME_UP and NAME_DN. Every set gets a row in both tables; sets too small to
+    test carry NaN and a `note`. `model` of a contrast: GSEA ranks the contrast's de.tsv;
+    camera compares the contrast's two levels.
     """
     from .gsea import preranked, set_parts
     from .limma import CAMERA_COLUMNS, camera
 
     de = read_tsv(de_path)
     de["gene"] = de["gene"].astype(str)
-    adata, complete_expr, groups = complete_expression(adata_path)  # no copy when every gene is complete
+    adata, complete_expr, groups = complete_expression(adata_path, model)  # no copy when every gene is complete
     used = GeneSetsUsed.read(gene_sets_path)
     mins = used.min_size
     sets = list(used.restricted.values())
@@ -352,7 +387,8 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_sets_path: str,
 
 
 def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_sets_path: str, gene_set_config: dict,
-                       hyp_config: dict, scoring: dict, log: logging.Logger, drug_class: str = ""):
+                       hyp_config: dict, scoring: dict, log: logging.Logger, drug_class: str = "",
+                       model: dict | None = None):
     """What :func:`hypotheses.evaluate` needs for one data set: (adata, args, response).
 
     The sets come from gene_sets.tsv (the sets as used and as defined); the hypotheses from
@@ -361,7 +397,7 @@ def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set
     """
     from .hypotheses import HypothesisSettings
 
-    adata, expr, groups = load_expression(adata_path)
+    adata, expr, groups = load_expression(adata_path, model)
     scores = read_tsv(scores_path)
     if scores.empty:
         raise InputFormatError(f"data set {dataset}: {scores_path} holds no scores")
@@ -389,13 +425,13 @@ def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set
 
 def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_sets_path: str, gene_set_config: dict,
                           hyp_config: dict, scoring: dict, k: int, out: str, log: logging.Logger,
-                          drug_class: str = "") -> None:
+                          drug_class: str = "", model: dict | None = None) -> None:
     """Chunk k of hypotheses.permutation_chunks: permutation counts of every group test."""
     from .hypotheses import PERMUTATION_COLUMNS, count_permutations
 
     n_chunks = hyp_config["permutation_chunks"]
     _, args, _ = _hypothesis_inputs(dataset, adata_path, scores_path, gene_sets_path, gene_set_config, hyp_config,
-                                    scoring, log, drug_class)
+                                    scoring, log, drug_class, model)
     table = count_permutations(*args, chunk=k, n_chunks=n_chunks)
     log.info("data set %s: permutation chunk %d of %d: %d tests, %d relabellings each (of %s)", dataset, k + 1,
              n_chunks, len(table), int(table["n_done"].max()) if len(table) else 0,
@@ -407,8 +443,12 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_pa
                    hyp_config: dict, scoring: dict, out: str, log: logging.Logger,
                    permutation_chunks: list[str] | None = None, de_path: str | None = None,
                    camera_path: str | None = None, footprints_path: str | None = None,
-                   drug_class: str = "") -> None:
-    """Test every hypothesis of one data set; with `permutation_chunks`, gather their counts.
+                   drug_class: str = "", model: dict | None = None) -> None:
+    """Test every hypothesis of one model; with `permutation_chunks`, gather their counts.
+
+    `model` (designs.model_spec; None = the plain data set `dataset`): a contrast's set-score
+    hypotheses take the design's estimate (score ~ design, designs.design_set_effects); its
+    model, contrast, comparison, drug and model_type fill the table's columns.
 
     `de_path`: limma's de.tsv (gene hypotheses use its moderated t, p and CI);
     `camera_path`: camera.tsv (shown beside the competitive p); `footprints_path`
@@ -419,7 +459,7 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_pa
     from .hypotheses import evaluate, gather_permutations
 
     adata, args, response = _hypothesis_inputs(dataset, adata_path, scores_path, gene_sets_path, gene_set_config,
-                                               hyp_config, scoring, log, drug_class)
+                                               hyp_config, scoring, log, drug_class, model)
     extra_rows = None
     if footprints_path:
         extra_rows = hypothesis_rows(dataset, read_tsv(footprints_path), args[6])
@@ -436,8 +476,18 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_pa
     if "measurable" in adata.var.columns:  # expression.h5ad var["measurable"] (noise floor, contract 4)
         measurable = pd.Series(adata.var["measurable"].astype(bool).to_numpy(), index=adata.var_names.astype(str))
     in_universe = universe(adata)  # competitive random sets: from the genes the sets were restricted to
+    options = {}
+    if model and model.get("contrast"):
+        from .designs import design_set_effects, design_terms
+
+        options["design_effects"] = design_set_effects(args[1], adata.obs, model, args[7].methods)
+        log.info("model %s: set scores fitted on the design (score ~ %s), contrast %s - %s", model["id"],
+                 " + ".join(t for _, t in design_terms(model["design"])), model["test"], model["reference"])
+    comparison = (model or {}).get("comparison") or "resistance"
+    if "comparison" in inspect.signature(evaluate).parameters:  # i15panel's applies_to filter
+        options["comparison"] = comparison
     table = evaluate(*args, response=response, permutations=permutations, de=de, camera=camera,
-                     measurable=measurable, extra_rows=extra_rows, universe=in_universe)
+                     measurable=measurable, extra_rows=extra_rows, universe=in_universe, **options)
     if hyp_config.get("quantile_sensitivity", True):
         from .hypotheses import quantile_sensitivity
 
@@ -447,9 +497,12 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_pa
         log.info("quantile-normalisation sensitivity: %d confirmatory verdicts flip%s", len(flips),
                  f" ({', '.join(flips)})" if flips else "")
     info = adata.uns.get("dataset", {})
-    table["model"] = dataset  # contract 1: the data-set id until a data set holds several models
-    table["model_type"] = str(info.get("model_type", ""))
-    table["drug"] = str(info.get("drug", ""))
+    # contract 2: each contrast is a model; a plain data set is the model `dataset`
+    table["model"] = (model or {}).get("id") or dataset
+    table["contrast"] = (model or {}).get("contrast", "")
+    table["comparison"] = comparison
+    table["model_type"] = str((model or {}).get("model_type") or info.get("model_type", ""))
+    table["drug"] = str((model or {}).get("drug") or info.get("drug", ""))
     table["drug_class"] = drug_class or str(info.get("drug_class", ""))
     table["data_type"] = str(info.get("data_type", "microarray"))
     prim = table[table["primary"].astype(bool)]
@@ -479,11 +532,11 @@ def run_meta(paths: list[str], fdr: float, out_hypotheses: str, out_meta: str, l
 
 
 def run_footprints(dataset: str, de_path: str, adata_path: str, model_path: str, symbols_path: str | None,
-                   hyp_config: dict, out: str, log: logging.Logger) -> None:
+                   hyp_config: dict, out: str, log: logging.Logger, model: dict | None = None) -> None:
     """PROGENy pathway activity of one data set: ulm on limma's t and per-sample ulm scores compared."""
     from .footprints import FOOTPRINT_COLUMNS, footprint_table, load_progeny
 
-    _, expr, groups = load_expression(adata_path)
+    _, expr, groups = load_expression(adata_path, model)
     de = read_tsv(de_path)
     network = load_progeny(model_path, symbols_path)
     table = footprint_table(de, expr, groups, network, max_exact=hyp_config["max_exact"],

@@ -20,6 +20,12 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 )
 
 from igf1r_resistance.config import dataset_type, resolve_path, validate_config  # noqa: E402
+from igf1r_resistance.designs import (
+    dataset_of,
+    first_model,
+    model_ids,
+    model_spec,
+)  # noqa: E402
 from igf1r_resistance.errors import ConfigError  # noqa: E402
 from igf1r_resistance import resources  # noqa: E402
 from igf1r_resistance.acquire import mirrored_sources  # noqa: E402
@@ -35,6 +41,10 @@ except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
 DATASETS = list(config["datasets"])
+# Models: a plain `groups:` data set is one model (id = ds, results/{ds}/); a data set with a
+# design has one per contrast (id = ds/contrast, results/{ds}/{contrast}/). Per-model rules
+# use the {model} wildcard, per-data-set rules (prepare, score, qc) {ds}.
+MODELS = model_ids(config["datasets"])
 SAMPLE_SCHEMA = str(WORKFLOW_DIR / "workflow/schemas/samples.schema.yaml")
 
 
@@ -55,17 +65,41 @@ def one_of(ids):
 
 wildcard_constraints:
     ds=one_of(DATASETS),
+    model=one_of(MODELS),
 
 
 def dataset_settings(wildcards):
     return config["datasets"][wildcards.ds]
 
 
+def ds_of(wildcards):
+    """The data-set id of a job's wildcards ({ds}, or {model} = ds or ds/contrast)."""
+    return wildcards.ds if "ds" in wildcards.keys() else dataset_of(wildcards.model)
+
+
+def model_settings(wildcards):
+    """designs.model_spec of the job's model: ids, levels, design, drug, controls, ..."""
+    return model_spec(config["datasets"], wildcards.model)
+
+
+def dataset_file(name):
+    """Input function: results/{ds}/NAME of the model's data set."""
+    return lambda wildcards: f"results/{dataset_of(wildcards.model)}/{name}"
+
+
+def first_model_file(name):
+    """Input function of a per-data-set rule: results/{model}/NAME of its first model."""
+    return (
+        lambda wildcards: f"results/{first_model(config['datasets'], wildcards.ds)}/{name}"
+    )
+
+
 def prepare_inputs(wildcards):
     """The prepare step's inputs, by data-set type (named as steps.run_prepare expects)."""
-    settings = config["datasets"][wildcards.ds]
-    kind = dataset_type(wildcards.ds, settings)
-    geo = f"resources/geo/{wildcards.ds}"
+    ds = ds_of(wildcards)
+    settings = config["datasets"][ds]
+    kind = dataset_type(ds, settings)
+    geo = f"resources/geo/{ds}"
     inputs = {"hgnc": workflow_file("workflow/resources/hgnc_symbols.tsv.gz")}
     if kind == "geo":
         inputs.update(
@@ -96,15 +130,16 @@ def source_files(wildcards):
     """The data set's source files that exist now: prepare's data inputs, or, before the
     fetch ran (fresh clone, dry run), their copies in the local GEO mirrors. Memory
     estimates of jobs whose inputs are not written yet stand on these."""
-    settings = config["datasets"][wildcards.ds]
+    ds = ds_of(wildcards)
+    settings = config["datasets"][ds]
     data = [
         f for k, f in prepare_inputs(wildcards).items() if k not in ("hgnc", "jetset")
     ]
     present = [f for f in data if Path(f).exists()]
     if present:
         return present
-    kind = dataset_type(wildcards.ds, settings)
-    return mirrored_sources(wildcards.ds, kind, settings, config["geo"])
+    kind = dataset_type(ds, settings)
+    return mirrored_sources(ds, kind, settings, config["geo"])
 
 
 def prepare_mem_mb(wildcards, input, attempt):
@@ -120,20 +155,27 @@ def per_dataset(pattern):
     return expand(pattern, ds=DATASETS)
 
 
+def per_model(pattern):
+    return expand(pattern, model=MODELS)
+
+
 def all_outputs():
     files = []
     for name in [
-        "expression.h5ad",
-        "samples.tsv",
         "de.tsv",
-        "scores.tsv",
-        "gene_sets.tsv",
-        "gene_sets.gmt",
         "gsea.tsv",
         "camera.tsv",
         "controls.tsv",
         "controls_status.tsv",
         "hypotheses.tsv",
+    ]:
+        files += per_model(f"results/{{model}}/{name}")
+    for name in [
+        "expression.h5ad",
+        "samples.tsv",
+        "scores.tsv",
+        "gene_sets.tsv",
+        "gene_sets.gmt",
         "qc/pca.tsv",
         "qc/pca_variance.tsv",
         "qc/distributions.tsv",
@@ -164,7 +206,8 @@ def input_mb(*names, floor_mb=0, correlation=False):
             files += [input[n]] if isinstance(input[n], str) else list(input[n])
         extra = resources.correlation_mb(input["adata"]) if correlation else 0.0
         # inputs not written yet (DAG time): estimated from the data set's sources
-        stand_ins = source_files(wildcards) if "ds" in wildcards.keys() else []
+        keys = wildcards.keys()
+        stand_ins = source_files(wildcards) if "ds" in keys or "model" in keys else []
         return resources.mem_mb(
             files, attempt, extra_mb=extra, floor_mb=floor_mb, stand_ins=stand_ins
         )

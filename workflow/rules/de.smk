@@ -1,12 +1,17 @@
+# Per model ({model} = ds, or ds/contrast of a data set with a design): limma's table, its
+# positive controls and the competitive gene-set tests. A contrast's de.tsv comes from the
+# fit of its data set's whole design (src/igf1r_resistance/designs.py, linear_model.py).
+
+
 rule de:
     input:
-        adata="results/{ds}/expression.h5ad",
+        adata=dataset_file("expression.h5ad"),
     output:
-        "results/{ds}/de.tsv",
+        "results/{model}/de.tsv",
     log:
-        "logs/de/{ds}.log",
+        "logs/de/{model}.log",
     benchmark:
-        "results/benchmarks/de/{ds}.tsv"
+        "results/benchmarks/de/{model}.tsv"
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
@@ -15,22 +20,24 @@ rule de:
         runtime=20,
     params:
         de=config["de"],
+        model=model_settings,
     script:
         "../../scripts/de.py"
 
 
-# Positive controls of the data set (config `controls:`) read from limma's table: a
-# light table step; a data set whose controls come out opposite is flagged.
+# Positive controls of the model (config `controls:`, a contrast's own or its data set's)
+# read from limma's table: a light table step; a model whose controls come out opposite is
+# flagged.
 rule controls:
     input:
-        de="results/{ds}/de.tsv",
+        de="results/{model}/de.tsv",
     output:
-        table="results/{ds}/controls.tsv",
-        status="results/{ds}/controls_status.tsv",
+        table="results/{model}/controls.tsv",
+        status="results/{model}/controls_status.tsv",
     log:
-        "logs/controls/{ds}.log",
+        "logs/controls/{model}.log",
     benchmark:
-        "results/benchmarks/controls/{ds}.tsv"
+        "results/benchmarks/controls/{model}.tsv"
     localrule: True
     conda:
         "../../envs/pipeline.yaml"
@@ -39,7 +46,7 @@ rule controls:
         mem_mb=input_mb("de", floor_mb=500),
         runtime=5,
     params:
-        controls=lambda wildcards: config["datasets"][wildcards.ds]["controls"],
+        model=model_settings,
         fdr=config["hypotheses"]["fdr"],
     script:
         "../../scripts/controls.py"
@@ -49,16 +56,16 @@ rule controls:
 # GSEA on the moderated t (gsea.tsv) and limma's camera on the expression matrix (camera.tsv).
 rule gsea:
     input:
-        de="results/{ds}/de.tsv",
-        adata="results/{ds}/expression.h5ad",
-        gene_sets="results/{ds}/gene_sets.tsv",
+        de="results/{model}/de.tsv",
+        adata=dataset_file("expression.h5ad"),
+        gene_sets=dataset_file("gene_sets.tsv"),
     output:
-        gsea="results/{ds}/gsea.tsv",
-        camera="results/{ds}/camera.tsv",
+        gsea="results/{model}/gsea.tsv",
+        camera="results/{model}/camera.tsv",
     log:
-        "logs/gsea/{ds}.log",
+        "logs/gsea/{model}.log",
     benchmark:
-        "results/benchmarks/gsea/{ds}.tsv"
+        "results/benchmarks/gsea/{model}.tsv"
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
@@ -67,5 +74,6 @@ rule gsea:
         runtime=30,
     params:
         gsea=config["gsea"],
+        model=model_settings,
     script:
         "../../scripts/gsea.py"

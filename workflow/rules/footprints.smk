@@ -5,16 +5,16 @@
 
 rule footprints:
     input:
-        de="results/{ds}/de.tsv",
-        adata="results/{ds}/expression.h5ad",
+        de="results/{model}/de.tsv",
+        adata=dataset_file("expression.h5ad"),
         model=workflow_file("workflow/resources/progeny_human_top500.tsv.gz"),
         symbols=workflow_file("workflow/resources/hgnc_symbols.tsv.gz"),
     output:
-        "results/{ds}/footprints.tsv",
+        "results/{model}/footprints.tsv",
     log:
-        "logs/footprints/{ds}.log",
+        "logs/footprints/{model}.log",
     benchmark:
-        "results/benchmarks/footprints/{ds}.tsv"
+        "results/benchmarks/footprints/{model}.tsv"
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
@@ -26,5 +26,6 @@ rule footprints:
         hypotheses={
             k: config["hypotheses"][k] for k in ("max_exact", "permutations", "seed")
         },
+        model=model_settings,
     script:
         "../../scripts/footprints.py"

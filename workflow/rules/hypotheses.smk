@@ -1,6 +1,6 @@
-# Hypothesis tests per data set. With hypotheses.permutation_chunks = N > 1 the
+# Hypothesis tests per model ({model} = ds, or ds/contrast of a data set with a design). With hypotheses.permutation_chunks = N > 1 the
 # label-permutation tests are scattered over N permutation_chunk jobs, each counting a
-# contiguous share of every test's relabellings (results/{ds}/permutations/chunk_{k}.tsv);
+# contiguous share of every test's relabellings (results/{model}/permutations/chunk_{k}.tsv);
 # rule hypotheses adds the counts up into the same hypotheses.tsv, byte for byte, as one job
 # (src/igf1r_resistance/stats.py permutation_counts, docs/cluster.md).
 
@@ -12,17 +12,17 @@ PERMUTATION_CHUNKS = config["hypotheses"]["permutation_chunks"]
 
 rule permutation_chunk:
     input:
-        adata="results/{ds}/expression.h5ad",
-        scores="results/{ds}/scores.tsv",
-        gene_sets="results/{ds}/gene_sets.tsv",
+        adata=dataset_file("expression.h5ad"),
+        scores=dataset_file("scores.tsv"),
+        gene_sets=dataset_file("gene_sets.tsv"),
         # the hypotheses (catalogue, GMT sets as exploratory hypotheses)
         definitions=gene_set_files(),
     output:
-        "results/{ds}/permutations/chunk_{k}.tsv",
+        "results/{model}/permutations/chunk_{k}.tsv",
     log:
-        "logs/permutation_chunk/{ds}_{k}.log",
+        "logs/permutation_chunk/{model}_{k}.log",
     benchmark:
-        "results/benchmarks/permutation_chunk/{ds}_{k}.tsv"
+        "results/benchmarks/permutation_chunk/{model}_{k}.tsv"
     wildcard_constraints:
         k=r"\d+",
     conda:
@@ -35,28 +35,28 @@ rule permutation_chunk:
         scoring=config["scoring"],
         gene_sets=config["gene_sets"],
         hypotheses=config["hypotheses"],
-        drug_class=lambda w: config["datasets"][w.ds].get("drug_class", ""),
+        model=model_settings,
     script:
         "../../scripts/permutation_chunk.py"
 
 
 rule hypotheses:
     input:
-        adata="results/{ds}/expression.h5ad",
-        scores="results/{ds}/scores.tsv",
-        gene_sets="results/{ds}/gene_sets.tsv",
+        adata=dataset_file("expression.h5ad"),
+        scores=dataset_file("scores.tsv"),
+        gene_sets=dataset_file("gene_sets.tsv"),
         # the hypotheses (catalogue, GMT sets as exploratory hypotheses)
         definitions=gene_set_files(),
         permutations=permutation_chunk_files(PERMUTATION_CHUNKS),
-        de="results/{ds}/de.tsv",
-        camera="results/{ds}/camera.tsv",
-        footprints="results/{ds}/footprints.tsv",
+        de="results/{model}/de.tsv",
+        camera="results/{model}/camera.tsv",
+        footprints="results/{model}/footprints.tsv",
     output:
-        "results/{ds}/hypotheses.tsv",
+        "results/{model}/hypotheses.tsv",
     log:
-        "logs/hypotheses/{ds}.log",
+        "logs/hypotheses/{model}.log",
     benchmark:
-        "results/benchmarks/hypotheses/{ds}.tsv"
+        "results/benchmarks/hypotheses/{model}.tsv"
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
@@ -67,14 +67,14 @@ rule hypotheses:
         scoring=config["scoring"],
         gene_sets=config["gene_sets"],
         hypotheses=config["hypotheses"],
-        drug_class=lambda w: config["datasets"][w.ds].get("drug_class", ""),
+        model=model_settings,
     script:
         "../../scripts/hypotheses.py"
 
 
 rule meta:
     input:
-        per_dataset("results/{ds}/hypotheses.tsv"),
+        per_model("results/{model}/hypotheses.tsv"),
     output:
         hypotheses="results/summary/hypotheses.tsv",
         meta="results/summary/meta.tsv",

@@ -30,7 +30,8 @@ QC_TABLES = [
 rule qc:
     input:
         adata="results/{ds}/expression.h5ad",
-        de="results/{ds}/de.tsv",
+        # QC draws the data set's first model (its first contrast, or the data set itself)
+        de=first_model_file("de.tsv"),
         gene_sets="results/{ds}/gene_sets.tsv",
         # the hypotheses (which genes get per-sample values)
         definitions=gene_set_files(),

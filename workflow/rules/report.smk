@@ -1,13 +1,16 @@
-# Steps run once per data set whatever its type and chunking; their benchmark files feed the
-# report's run-cost table (fetch and chunk steps differ per data set and are not listed).
+# Steps run once per data set (or per model) whatever its type and chunking; their benchmark
+# files feed the report's run-cost table (fetch and chunk steps differ per data set and are
+# not listed).
 REPORT_BENCHMARK_STEPS = [
     "prepare",
     "score",
+    "qc",
+    "report_figures",
+]
+REPORT_MODEL_BENCHMARK_STEPS = [
     "de",
     "gsea",
-    "qc",
     "hypotheses",
-    "report_figures",
 ]
 
 
@@ -20,13 +23,22 @@ rule report:
     input:
         **{f"qc_{n}": per_dataset(f"results/{{ds}}/qc/{n}.tsv") for n in QC_TABLES},
         # builds the per-data-set figures of `snakemake --report` with the report
+        **{
+            name: [
+                f"results/{first_model(config['datasets'], ds)}/{name}.tsv"
+                for ds in DATASETS
+            ]
+            for name in ["de", "gsea", "camera", "controls"]
+        },
+        # per model (MODELS order: ds, or ds/contrast for each contrast of a design)
+        **{
+            f"model_{name}": per_model(f"results/{{model}}/{name}.tsv")
+            for name in ["de", "gsea", "camera", "controls", "controls_status"]
+        },
         figures=per_dataset("results/report/figures/{ds}/volcano.svg"),
         adata=per_dataset("results/{ds}/expression.h5ad"),
         samples=per_dataset("results/{ds}/samples.tsv"),
-        de=per_dataset("results/{ds}/de.tsv"),
-        gsea=per_dataset("results/{ds}/gsea.tsv"),
-        camera=per_dataset("results/{ds}/camera.tsv"),
-        controls=per_dataset("results/{ds}/controls.tsv"),
+        # per data set (DATASETS order): its first model's tables, what the report reads today
         scores=per_dataset("results/{ds}/scores.tsv"),
         hypotheses="results/summary/hypotheses.tsv",
         meta="results/summary/meta.tsv",
@@ -36,6 +48,11 @@ rule report:
             f"results/benchmarks/{step}/{ds}.tsv"
             for step in REPORT_BENCHMARK_STEPS
             for ds in DATASETS
+        ]
+        + [
+            f"results/benchmarks/{step}/{model}.tsv"
+            for step in REPORT_MODEL_BENCHMARK_STEPS
+            for model in MODELS
         ]
         + ["results/benchmarks/meta/meta.tsv"],
     output:
@@ -62,6 +79,7 @@ rule report:
     params:
         config=config,
         datasets=DATASETS,
+        models=MODELS,
         qc=QC_SETTINGS,
     script:
         "../../scripts/report.py"
@@ -72,7 +90,7 @@ rule report_figures:
         **{f"qc_{n}": f"results/{{ds}}/qc/{n}.tsv" for n in QC_TABLES},
         adata="results/{ds}/expression.h5ad",
         samples="results/{ds}/samples.tsv",
-        de="results/{ds}/de.tsv",
+        de=first_model_file("de.tsv"),
         catalogue=config["gene_sets"]["catalogue"],
     output:
         distributions=report(

@@ -309,7 +309,11 @@ def read_benchmarks(files: str | Path | list) -> pd.DataFrame:
         if table.empty or "s" not in table.columns:
             continue
         last = table.iloc[-1]
-        rows.append({"step": path.parent.name, "target": path.stem, "s": float(last["s"]),
+        # benchmarks/{step}/{target}.tsv; a contrast's target is {ds}/{contrast} (one folder deeper)
+        parts = path.with_suffix("").parts
+        depth = 2 if "benchmarks" in parts and len(parts) - parts.index("benchmarks") == 4 else 1
+        step, target = parts[-1 - depth], "/".join(parts[-depth:])
+        rows.append({"step": step, "target": target, "s": float(last["s"]),
                      "max_rss_mb": float(last.get("max_rss", float("nan")))})
     return pd.DataFrame(rows, columns=["step", "target", "s", "max_rss_mb"])
 
