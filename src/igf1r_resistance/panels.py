@@ -17,8 +17,9 @@ one rank-based:
   of Hypotheses*, 3rd ed., Springer 2005, section 3.6; stratified permutation).
 
 The response is oriented so that a positive effect means "higher in more resistant lines"
-(``higher_is: sensitive`` flips its sign, e.g. for AUC of viability or ln IC50 read as
-sensitivity). Lines without a response value are left out (recorded as ``n``); top / bottom
+(``higher_is: sensitive`` flips its sign, for a response where higher means more sensitive,
+such as CCLE's activity area; IC50 and the AUC of a viability curve are ``higher_is:
+resistant``). Lines without a response value are left out (recorded as ``n``); top / bottom
 fractions of the response as two groups stay available through the ``groups: {numeric: true}``
 block (prepare).
 
