@@ -83,3 +83,18 @@ def test_limma_through_the_tissue_design_equals_r(prepared, samples):
     assert (controls["logFC"] < 0).all() and (controls["P.Value"] < 0.005).all()
     # IGF1R sits below the panel's noise floor and is not higher in mutant lines
     assert not var.loc["IGF1R", "measurable"] and got.loc["IGF1R", "P.Value"] > 0.05
+
+
+def test_config_block_follows_contract_3(samples):
+    """.test/config_panel.yaml: the P53_NCI60 block the lead enables with the design plumbing."""
+    import yaml
+
+    block = yaml.safe_load((REPO / ".test/config_panel.yaml").read_text())["datasets"]["P53_NCI60"]
+    assert block["type"] == "matrix"
+    assert (REPO / block["matrix"]).is_file() and (REPO / block["samples"]).is_file()
+    assert block["design"] == {"factor": "TP53_status", "covariates": ["tissue"]}
+    assert block["contrasts"] == {"mutant_vs_wild_type": {"comparison": "TP53_status", "test": "mutant",
+                                                          "reference": "wild_type"}}
+    assert set(samples["TP53_status"]) == {"mutant", "wild_type"}
+    assert list(block["controls"]) == CONTROLS
+    assert all(c["expected"] == "down" and "Fischer" in c["source"] for c in block["controls"].values())
