@@ -107,3 +107,56 @@ def test_restrict_keeps_order():
     s = GeneSet("S", ("a", "b", "c"), ("d", "e"))
     r = restrict(s, {"c", "a", "e"})
     assert r.up == ("a", "c") and r.down == ("e",)
+
+
+def test_applies_to_defaults_to_resistance_and_selects_regulator_hypotheses():
+    """Issue 15 contract 3: a hypothesis applies to the comparisons of its `applies_to`
+    (default [resistance]); elsewhere it is absent."""
+    from igf1r_resistance.genesets import RESISTANCE, applicable
+
+    header, _, hyps = load_catalogue(CATALOGUE)
+    assert {"resistance", "TP53_status", "WT1_knockdown", "IGF1R_inhibition"} <= set(header["comparisons"])
+    by = {h.id: h for h in hyps}
+    assert by["igf1r_gene_up"].applies_to == (RESISTANCE,)
+    resistance = {h.id for h in applicable(hyps, "")}
+    tp53 = {h.id for h in applicable(hyps, "", "TP53_status")}
+    assert "igf1r_gene_up" in resistance and "tp53mut_igf1r_up" not in resistance
+    assert tp53 == {"tp53mut_igf1r_up", "tp53mut_igfbp3_down", "tp53mut_igf1r_axis_up", "tp53mut_p53_targets_down"}
+    assert by["tp53mut_igf1r_up"].gene == "IGF1R" and by["tp53mut_igf1r_up"].predicted == "up"
+    assert by["tp53mut_igf1r_up"].role == "primary"
+    assert {h.id for h in applicable(hyps, "", "WT1_knockdown")} == {"wt1kd_igf1r_up"}
+    igf1ri = {h.id: h for h in applicable(hyps, "", "IGF1R_inhibition")}
+    assert igf1ri["igf1ri_abc_down"].gene_set == "DRUG_EFFLUX" and igf1ri["igf1ri_abc_down"].predicted == "down"
+    assert igf1ri["igf1ri_matrisome_down"].gene_set == "MATRISOME"
+    # drug-class hypotheses are resistance claims: never in a regulator comparison
+    assert not [h for h in applicable(hyps, "platinum", "TP53_status") if h.drug_classes]
+    assert {h.id for h in applicable(hyps, "", "no_such_comparison")} == set()
+
+
+@pytest.mark.parametrize("applies_to, message", [
+    ("TP53_status", "non-empty list"), ([], "non-empty list"), (["TP53 status"], "non-empty list"),
+    (["TP53_stat"], "not one of the catalogue's comparisons"),
+])
+def test_applies_to_is_validated(applies_to, message):
+    spec = {"id": "x", "test": "gene", "gene": "IGF1R", "predicted": "up", "applies_to": applies_to}
+    with pytest.raises(ConfigError, match=message):
+        collect(CATALOGUE, [], [spec])
+
+
+def test_user_hypothesis_can_apply_to_a_regulator_comparison():
+    spec = {"id": "mdm2_down", "test": "gene", "gene": "MDM2", "predicted": "down", "applies_to": ["TP53_status"]}
+    _, _, hyps = collect(CATALOGUE, [], [spec])
+    assert {h.id: h for h in hyps}["mdm2_down"].applies_to == ("TP53_status",)
+
+
+def test_catalogue_with_an_undeclared_comparison_is_an_error(tmp_path):
+    import yaml
+
+    data = yaml.safe_load(CATALOGUE.read_text())
+    data["hypotheses"][0]["applies_to"] = ["TP53_staus"]
+    for key in ("msigdb_gmt", "hgnc_groups", "progeny_model", "symbols"):
+        data[key] = str(CATALOGUE.parent / data[key])
+    path = tmp_path / "mechanisms.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match="TP53_staus"):
+        load_catalogue(path)

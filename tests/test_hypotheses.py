@@ -421,3 +421,25 @@ def test_quantile_sensitivity_flags_a_verdict_made_by_a_global_shift():
     assert out.loc["g500_up", "quantile_verdict"] != "supported" and out.loc["g500_up", "quantile_flip"]
     assert out.loc["up_set_up", "quantile_verdict"] == out.loc["up_set_up", "verdict"] == "supported"
     assert not out.loc["up_set_up", "quantile_flip"]
+
+
+def test_comparison_keeps_only_hypotheses_that_apply():
+    """Contract 3: evaluate(..., comparison=...) tests the hypotheses whose applies_to names the
+    comparison; the others (and extra rows of theirs) are absent, not not_testable. The rows of
+    the hypotheses that apply are those of a run with only them."""
+    expr, groups, sets = synthetic()
+    used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
+    scores = score_gene_sets(expr, list(used.values()), ["singscore"], min_size=5, seed=0)
+    settings = HypothesisSettings(methods=("singscore",), primary="singscore")
+    tp53 = [Hypothesis("mut_g0_up", "", "gene", "up", gene="G0", applies_to=("TP53_status",)),
+            Hypothesis("mut_up_set_up", "", "group", "up", gene_set="UPSET", applies_to=("TP53_status", "resistance"))]
+    extra = pd.DataFrame([{"hypothesis": "mut_g0_up", "method": "progeny_ulm", "effect": 1.0, "p_value": 0.01,
+                           "predicted": "up"}])
+    resistance = evaluate("SYN", scores, expr, groups, used, sets, HYPS + tp53, settings, extra_rows=extra)
+    assert "mut_g0_up" not in set(resistance["hypothesis"])
+    assert {h.id for h in HYPS} | {"mut_up_set_up"} == set(resistance["hypothesis"])
+    regulator = evaluate("SYN", scores, expr, groups, used, sets, HYPS + tp53, settings, comparison="TP53_status")
+    assert set(regulator["hypothesis"]) == {"mut_g0_up", "mut_up_set_up"}
+    alone = evaluate("SYN", scores, expr, groups, used, sets, tp53, settings, comparison="TP53_status")
+    pd.testing.assert_frame_equal(regulator.reset_index(drop=True), alone.reset_index(drop=True))
+    assert regulator.set_index("hypothesis").loc["mut_g0_up", "verdict"] == "supported"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,11 @@ class GeneSet:
         return self.up + self.down
 
 
+#: the comparison of a plain resistant-vs-sensitive data set, and every hypothesis's default
+RESISTANCE = "resistance"
+_COMPARISON_NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+
 @dataclass(frozen=True)
 class Hypothesis:
     """One testable claim: a group test on a set or gene, or a coupling of two sets."""
@@ -51,6 +57,9 @@ class Hypothesis:
     drug_classes: tuple[str, ...] = ()
     #: why a `claim` cannot be tested with these data
     reason: str = ""
+    #: the comparisons (contract `comparison:` of a contrast) the claim is about: "resistance"
+    #: (resistant vs sensitive) or a regulator comparison such as "TP53_status"; elsewhere absent
+    applies_to: tuple[str, ...] = (RESISTANCE,)
 
 
 PREDICTIONS = {"group": {"up", "down", "changed"}, "gene": {"up", "down", "changed"},
@@ -144,6 +153,7 @@ def load_catalogue(path: str | Path) -> tuple[dict, list[GeneSet], list[Hypothes
         sets.append(GeneSet(name=name, up=up, down=tuple(spec.get("down", ())), source=spec.get("source", ""),
                             origin=origin))
     hyps = [parse_hypothesis(h, f"{path}") for h in data["hypotheses"]]
+    check_comparisons(hyps, data.get("comparisons") or {}, str(path))
     names = {s.name for s in sets}
     for h in hyps:
         for ref in (h.gene_set, h.with_set):
@@ -161,6 +171,14 @@ def _symbol_mapper(path: str):
 
 
 def parse_hypothesis(spec: dict, where: str, exploratory: bool = False) -> Hypothesis:
+    """One hypothesis from its catalogue / `hypotheses.extra` entry, with its fields checked.
+
+    Raises
+    ------
+    ConfigError
+        An unknown test, role or drug class, a prediction the test cannot make, a missing
+        field the test needs, or `applies_to` that is not a non-empty list of comparison names.
+    """
     from .errors import ConfigError
 
     test = spec.get("test", "group")
@@ -188,22 +206,54 @@ def parse_hypothesis(spec: dict, where: str, exploratory: bool = False) -> Hypot
     if isinstance(drug_classes, str) or any(c not in DRUG_CLASSES for c in drug_classes):
         raise ConfigError(f"{where}: hypothesis {spec.get('id')!r}: drug_classes must be a list of "
                           f"{list(DRUG_CLASSES)} (got {drug_classes!r})")
+    applies_to = spec.get("applies_to", [RESISTANCE])
+    if (not isinstance(applies_to, list) or not applies_to
+            or not all(isinstance(c, str) and re.match(_COMPARISON_NAME, c) for c in applies_to)):
+        raise ConfigError(f"{where}: hypothesis {spec.get('id')!r}: applies_to must be a non-empty list of "
+                          f"comparison names such as [resistance] or [TP53_status] (got {applies_to!r})")
     return Hypothesis(
         id=str(spec["id"]), statement=str(spec.get("statement", "")), test=test, predicted=predicted,
         gene_set=str(spec.get("gene_set", "")), gene=str(spec.get("gene", "")),
         with_set=str(spec.get("with_set", "")), source=str(spec.get("source", "")),
         min_genes=spec.get("min_genes"), exploratory=exploratory or bool(spec.get("exploratory", False)),
         role=role, readout=readout, drug_classes=tuple(drug_classes), reason=str(spec.get("reason") or ""),
+        applies_to=tuple(dict.fromkeys(applies_to)),
     )
 
 
-def applicable(hypotheses: list[Hypothesis], drug_class: str) -> list[Hypothesis]:
-    """The hypotheses that exist for a data set of `drug_class` ("" = unknown class).
+def applicable(hypotheses: list[Hypothesis], drug_class: str,
+               comparison: str = RESISTANCE) -> list[Hypothesis]:
+    """The hypotheses that exist for a model of `drug_class` ("" = unknown class) and `comparison`.
 
-    A hypothesis with `drug_classes` applies only to data sets of one of those classes; for the
+    A hypothesis with `drug_classes` applies only to data sets of one of those classes, and a
+    hypothesis applies only to the comparisons of its `applies_to` (default: resistance; a
+    regulator contrast such as `comparison: TP53_status` gets the regulator claims). For the
     others it is absent (not `not_testable`): it makes no claim about them.
+
+    Parameters
+    ----------
+    hypotheses
+        The catalogue's (and the user's) hypotheses.
+    drug_class
+        The model's drug class, "" when unknown.
+    comparison
+        The contrast's `comparison` (contract 1; "resistance" for a plain data set).
     """
-    return [h for h in hypotheses if not h.drug_classes or drug_class in h.drug_classes]
+    return [h for h in hypotheses
+            if comparison in h.applies_to and (not h.drug_classes or drug_class in h.drug_classes)]
+
+
+def check_comparisons(hypotheses: list[Hypothesis], declared: dict, where: str) -> None:
+    """Raise :class:`ConfigError` when a hypothesis applies to a comparison the catalogue's
+    `comparisons:` block does not declare (a typo would silently drop the hypothesis)."""
+    from .errors import ConfigError
+
+    known = set(declared) | {RESISTANCE}
+    for h in hypotheses:
+        unknown = [c for c in h.applies_to if c not in known]
+        if unknown:
+            raise ConfigError(f"{where}: hypothesis {h.id!r}: applies_to names {unknown[0]!r}, not one of the "
+                              f"catalogue's comparisons ({', '.join(sorted(known))})")
 
 
 def drug_class_controls(hypotheses: list[Hypothesis], drug_class: str) -> dict[str, dict[str, str]]:
@@ -313,6 +363,7 @@ def collect(catalogue_path: str | Path, gmt_paths: list[str], extra: list[dict])
     ids = {h.id for h in hyps}
     for spec in extra:
         h = parse_hypothesis(spec, "config.yaml, hypotheses.extra")
+        check_comparisons([h], header.get("comparisons") or {}, "config.yaml, hypotheses.extra")
         if h.id in ids:
             raise ConfigError(f"config.yaml, hypotheses.extra: id {h.id!r} is already used")
         for ref in (h.gene_set, h.with_set):

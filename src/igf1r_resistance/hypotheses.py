@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import limma, stats
 from .competitive import LINEAR_METHODS, CompetitiveNull
-from .genesets import GeneSet, Hypothesis
+from .genesets import RESISTANCE, GeneSet, Hypothesis
 
 CONTRACT_COLUMNS = [
     "dataset", "hypothesis", "method", "effect", "ci_low", "ci_high", "p_value", "fdr",
@@ -240,6 +240,7 @@ def evaluate(
     extra_rows: pd.DataFrame | None = None,
     universe: pd.Series | None = None,
     design_effects: pd.DataFrame | None = None,
+    comparison: str = RESISTANCE,
 ) -> pd.DataFrame:
     """All hypothesis rows of one data set (contract columns first, then details).
 
@@ -271,7 +272,12 @@ def evaluate(
     (designs.design_set_effects: gene_set, method, logFC, CI.L, CI.R, t, P.Value) of a
     contrast of a design: set-score rows take the design's estimate, CI and moderated-t p
     instead of the two-sample Welch test, which ignores covariates and pairs.
+
+    `comparison`: what the model compares (contract 1: "resistance", or a regulator comparison
+    such as "TP53_status"); only hypotheses whose `applies_to` names it are tested, the others
+    (and their `extra_rows`) are absent, not not_testable.
     """
+    hypotheses, extra_rows = _applying(hypotheses, extra_rows, comparison)
     if measurable is None:
         measurable = pd.Series(True, index=expression.index)
     sets_used, sets_full = as_used(sets_used, sets_full, expression, measurable, hypotheses, settings)
@@ -320,6 +326,17 @@ def evaluate(
     table = table[COLUMNS].copy()
     table["model"] = table["model"].astype(object).where(table["model"].notna(), dataset)
     return table
+
+
+def _applying(hypotheses: list[Hypothesis], extra_rows: pd.DataFrame | None,
+              comparison: str) -> tuple[list[Hypothesis], pd.DataFrame | None]:
+    """The hypotheses that apply to `comparison`, and the extra rows of no hypothesis that
+    does not (rows of ids outside the list, e.g. a user's, are kept)."""
+    dropped = {h.id for h in hypotheses if comparison not in h.applies_to}
+    kept = [h for h in hypotheses if comparison in h.applies_to]
+    if extra_rows is not None and len(extra_rows) and dropped and "hypothesis" in extra_rows.columns:
+        extra_rows = extra_rows[~extra_rows["hypothesis"].isin(dropped)]
+    return kept, extra_rows
 
 
 def _prepare_extra(extra: pd.DataFrame, dataset: str) -> pd.DataFrame:
@@ -501,14 +518,16 @@ def count_permutations(
     settings: HypothesisSettings,
     chunk: int,
     n_chunks: int,
+    comparison: str = RESISTANCE,
 ) -> pd.DataFrame:
     """Chunk `chunk` of `n_chunks` of the label-permutation tests of :func:`evaluate`.
 
     One row per group test (hypothesis, method) with the relabellings of its unit range
     (``stats.permutation_counts``) and how many reached the observed difference; the
     chunks of all k, read by :func:`gather_permutations`, give :func:`evaluate` the same
-    counts as an unsplit run.
+    counts as an unsplit run (for the same `comparison`).
     """
+    hypotheses, _ = _applying(hypotheses, None, comparison)
     sets_used, sets_full = as_used(sets_used, sets_full, expression, None, hypotheses, settings)
     _, tests = _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings)
     counts = _count(tests, settings, chunk, n_chunks)

@@ -6,7 +6,6 @@ params in. Every output is written atomically (temporary name, then rename).
 
 from __future__ import annotations
 
-import inspect
 import logging
 from pathlib import Path
 
@@ -423,6 +422,11 @@ def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set
     return adata, (dataset, scores, expr, groups, used, full, hyps, settings), response
 
 
+def _comparison(model: dict | None) -> str:
+    """What the model compares: its contrast's `comparison`, else resistance (plain data sets)."""
+    return (model or {}).get("comparison") or "resistance"
+
+
 def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_sets_path: str, gene_set_config: dict,
                           hyp_config: dict, scoring: dict, k: int, out: str, log: logging.Logger,
                           drug_class: str = "", model: dict | None = None) -> None:
@@ -432,7 +436,7 @@ def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_
     n_chunks = hyp_config["permutation_chunks"]
     _, args, _ = _hypothesis_inputs(dataset, adata_path, scores_path, gene_sets_path, gene_set_config, hyp_config,
                                     scoring, log, drug_class, model)
-    table = count_permutations(*args, chunk=k, n_chunks=n_chunks)
+    table = count_permutations(*args, chunk=k, n_chunks=n_chunks, comparison=_comparison(model))
     log.info("data set %s: permutation chunk %d of %d: %d tests, %d relabellings each (of %s)", dataset, k + 1,
              n_chunks, len(table), int(table["n_done"].max()) if len(table) else 0,
              ", ".join(map(str, sorted(set(table["n_total"]))[:3])))
@@ -483,9 +487,8 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_pa
         options["design_effects"] = design_set_effects(args[1], adata.obs, model, args[7].methods)
         log.info("model %s: set scores fitted on the design (score ~ %s), contrast %s - %s", model["id"],
                  " + ".join(t for _, t in design_terms(model["design"])), model["test"], model["reference"])
-    comparison = (model or {}).get("comparison") or "resistance"
-    if "comparison" in inspect.signature(evaluate).parameters:  # i15panel's applies_to filter
-        options["comparison"] = comparison
+    comparison = _comparison(model)
+    options["comparison"] = comparison
     table = evaluate(*args, response=response, permutations=permutations, de=de, camera=camera,
                      measurable=measurable, extra_rows=extra_rows, universe=in_universe, **options)
     if hyp_config.get("quantile_sensitivity", True):
