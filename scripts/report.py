@@ -13,7 +13,7 @@ def step(smk, log):
         run_figures(dict(smk.input.items()), smk.params.config, smk.wildcards.ds, dict(smk.output.items()), log)
     else:
         run_report(dict(smk.input.items()), smk.params.config, smk.params.datasets, smk.output.html, log,
-                   qc_settings=smk.params.qc, forest_out=smk.output.forest)
+                   qc_settings=smk.params.qc, forest_out=smk.output.forest, models=smk.params.models)
 
 
 run_step(snakemake, step)  # noqa: F821
