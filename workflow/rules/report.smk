@@ -1,14 +1,27 @@
+from igf1r_resistance.report.tables import model_ids
+
 # Steps run once per data set whatever its type and chunking; their benchmark files feed the
 # report's run-cost table (fetch and chunk steps differ per data set and are not listed).
 REPORT_BENCHMARK_STEPS = [
     "prepare",
     "score",
-    "de",
-    "gsea",
     "qc",
-    "hypotheses",
     "report_figures",
 ]
+# Steps run once per model (results/benchmarks/{step}/{model}.tsv; model = {ds} or
+# {ds}/{contrast}, issue 15).
+REPORT_MODEL_BENCHMARK_STEPS = [
+    "de",
+    "gsea",
+    "hypotheses",
+]
+# Models in config order: a data set with a plain `groups:` block is one model, a data set
+# with `contrasts:` one per contrast; per-model tables live in results/{model}/.
+REPORT_MODELS = model_ids(config)
+
+
+def per_model(pattern):
+    return expand(pattern, model=REPORT_MODELS)
 
 
 localrules:
@@ -23,11 +36,12 @@ rule report:
         figures=per_dataset("results/report/figures/{ds}/volcano.svg"),
         adata=per_dataset("results/{ds}/expression.h5ad"),
         samples=per_dataset("results/{ds}/samples.tsv"),
-        de=per_dataset("results/{ds}/de.tsv"),
-        gsea=per_dataset("results/{ds}/gsea.tsv"),
-        camera=per_dataset("results/{ds}/camera.tsv"),
-        controls=per_dataset("results/{ds}/controls.tsv"),
         scores=per_dataset("results/{ds}/scores.tsv"),
+        # per model, in REPORT_MODELS order (params.models)
+        de=per_model("results/{model}/de.tsv"),
+        gsea=per_model("results/{model}/gsea.tsv"),
+        camera=per_model("results/{model}/camera.tsv"),
+        controls=per_model("results/{model}/controls.tsv"),
         hypotheses="results/summary/hypotheses.tsv",
         meta="results/summary/meta.tsv",
         catalogue=config["gene_sets"]["catalogue"],
@@ -36,6 +50,11 @@ rule report:
             f"results/benchmarks/{step}/{ds}.tsv"
             for step in REPORT_BENCHMARK_STEPS
             for ds in DATASETS
+        ]
+        + [
+            f"results/benchmarks/{step}/{model}.tsv"
+            for step in REPORT_MODEL_BENCHMARK_STEPS
+            for model in REPORT_MODELS
         ]
         + ["results/benchmarks/meta/meta.tsv"],
     output:
@@ -62,6 +81,7 @@ rule report:
     params:
         config=config,
         datasets=DATASETS,
+        models=REPORT_MODELS,
         qc=QC_SETTINGS,
     script:
         "../../scripts/report.py"
@@ -72,7 +92,12 @@ rule report_figures:
         **{f"qc_{n}": f"results/{{ds}}/qc/{n}.tsv" for n in QC_TABLES},
         adata="results/{ds}/expression.h5ad",
         samples="results/{ds}/samples.tsv",
-        de="results/{ds}/de.tsv",
+        # the data set's first model (its first contrast when it has a design)
+        de=lambda w: next(
+            f"results/{m}/de.tsv"
+            for m in REPORT_MODELS
+            if m == w.ds or m.startswith(f"{w.ds}/")
+        ),
         catalogue=config["gene_sets"]["catalogue"],
     output:
         distributions=report(

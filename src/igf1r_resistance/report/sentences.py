@@ -236,8 +236,8 @@ def control_sentence(model: Model, controls: pd.DataFrame | None, fdr: float) ->
 
 
 def regulation_sentence(h: dict, row: pd.Series, model: Model) -> str:
-    """A regulation claim in one model, e.g. 'Mutant p53 de-represses IGF1R: IGF1R mRNA is lower in
-    TP53-mutant than in TP53-wild type lines (-0.20 log2, ...; FDR 0.41): contradicted.'"""
+    """A regulation claim in one model, e.g. 'IGF1R mRNA is lower in TP53-mutant than in TP53-wild
+    type lines, against the claim (-0.20 log2, ...; FDR 0.041): contradicted.'"""
     test = str(h.get("test", "group"))
     predicted = str(h.get("predicted", "up"))
     claim, opposite = CLAIMS.get(predicted, (predicted, f"not {predicted}"))
@@ -246,9 +246,8 @@ def regulation_sentence(h: dict, row: pd.Series, model: Model) -> str:
     name = name[0].upper() + name[1:]
     verb = "are" if test == "coupling" else "is"
     who = f"{model.test_group} than in {model.reference_group} {unit(model)}"
-    statement = str(h.get("statement") or h.get("id"))
     if verdict in UNTESTED:
-        return f"{statement}: {name} {verb} {verdict.replace('_', ' ')} in {model.label}."
+        return f"{name} {verb} {verdict.replace('_', ' ')} in {model.label}."
     s = side(row, test)
     word = (CLAIMS["up"] if test != "coupling" else CLAIMS["positive"])[0 if s > 0 else 1]
     numbers = f"{evidence(row, test)}; FDR {_fmt_p(num(row.get('fdr')))}"
@@ -260,7 +259,9 @@ def regulation_sentence(h: dict, row: pd.Series, model: Model) -> str:
         finding = f"{verb} {word} in {who} by the 95% CI but short of the FDR threshold"
     else:
         finding = f"shows no clear difference between {model.test_group} and {model.reference_group} {unit(model)}"
-    return f"{statement}: {name} {finding} ({numbers}): {verdict.replace('_', ' ')}."
+    # the finding, not the catalogue statement: a statement shared with resistance models speaks of
+    # resistant cells, and this comparison tests whether the regulator moves the readout
+    return f"{name} {finding} ({numbers}): {verdict.replace('_', ' ')}."
 
 
 @dataclass(frozen=True)
