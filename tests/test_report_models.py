@@ -16,7 +16,14 @@ from test_report import parse, synthetic_dataset, synthetic_report
 
 from igf1r_resistance import report as rep
 from igf1r_resistance.report import sentences as S
-from igf1r_resistance.report.tables import Model, for_model, model_ids, model_order, models_of, split_model
+from igf1r_resistance.report.tables import (
+    Model,
+    for_model,
+    model_ids,
+    model_order,
+    models_of,
+    split_model,
+)
 
 P53 = "P53_NCI60"
 P53_MODEL = "P53_NCI60/mutant_vs_wild_type"
