@@ -100,14 +100,15 @@ def card_view(d: str, model: Model, hid: str, h: dict, t: DatasetTables, rows: p
         set_name = str(h.get("gene_set"))
         card["set_name"] = set_name
         card["figures"].append(("scores", figure(F.fig_scores(d, t, set_name, rows, config))))
-        # gene-level heatmaps for the hypotheses that carry a verdict; supporting, descriptive and
-        # context sets (large MSigDB footprints) keep their numbers and score plots, which keeps
-        # the page small with catalogue v2's ~60 hypotheses per model
+        # gene-level heatmaps and GSEA running-sum curves for the hypotheses that carry a verdict;
+        # supporting, descriptive and context sets (large MSigDB footprints) keep their numbers
+        # (GSEA NES/p/FDR in the competitive table) and score plots, which keeps the page small
+        # with catalogue v2's ~60 hypotheses per model and more models (issue 15's contrasts)
         if str(h.get("role", "primary")) == "primary":
             card["figures"].append(("set_heatmap", figure(F.fig_set_heatmap(d, t, set_name))))
-        for name in F._gsea_names(t, set_name):
-            card["figures"].append(("running", figure(F.fig_running(
-                d, t, name, config.get("gsea", {}).get("permutations", 0)))))
+            for name in F._gsea_names(t, set_name):
+                card["figures"].append(("running", figure(F.fig_running(
+                    d, t, name, config.get("gsea", {}).get("permutations", 0)))))
         card["competitive"] = competitive_view(t, set_name, p, config.get("gsea", {}).get("permutations", 0))
     elif test == "gene":
         card["gene"] = str(h.get("gene"))
