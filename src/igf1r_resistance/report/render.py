@@ -127,7 +127,7 @@ def build_report(config: dict, datasets: list[str], data: ReportData) -> str:
         "qc_views": [V.qc_view(d, data.datasets[d], data.qc_settings, primary) for d in datasets],
         "mechanisms": E.mechanisms_view(config, ids, data, hinfo, models),
         "all_rows": E.hypotheses_table(data, models),
-        "genes": [E.genes_view(m, data.models[m], data.catalogue, hinfo, config) for m in ids],
+        "genes": [E.genes_view(m, data.models[m], data.catalogue, hinfo, config) | {"model": models[m]} for m in ids],
         "meta": E.meta_view(ids, data, hinfo), "m": E.methods_view(config, data),
     }
     return environment().get_template("report.html.j2").render(**context)
