@@ -20,10 +20,6 @@ REPORT_MODEL_BENCHMARK_STEPS = [
 REPORT_MODELS = model_ids(config)
 
 
-def per_model(pattern):
-    return expand(pattern, model=REPORT_MODELS)
-
-
 localrules:
     report,
     report_figures,
@@ -38,10 +34,10 @@ rule report:
         samples=per_dataset("results/{ds}/samples.tsv"),
         scores=per_dataset("results/{ds}/scores.tsv"),
         # per model, in REPORT_MODELS order (params.models)
-        de=per_model("results/{model}/de.tsv"),
-        gsea=per_model("results/{model}/gsea.tsv"),
-        camera=per_model("results/{model}/camera.tsv"),
-        controls=per_model("results/{model}/controls.tsv"),
+        de=expand("results/{model}/de.tsv", model=REPORT_MODELS),
+        gsea=expand("results/{model}/gsea.tsv", model=REPORT_MODELS),
+        camera=expand("results/{model}/camera.tsv", model=REPORT_MODELS),
+        controls=expand("results/{model}/controls.tsv", model=REPORT_MODELS),
         hypotheses="results/summary/hypotheses.tsv",
         meta="results/summary/meta.tsv",
         catalogue=config["gene_sets"]["catalogue"],
