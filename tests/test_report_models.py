@@ -217,3 +217,20 @@ def test_plain_data_sets_unchanged_by_the_model_code():
     assert 'class="comparisons"' not in page and 'id="regulators"' not in page
     table = page[page.index('id="all-hypotheses"'):]
     assert "<th class=\"id\">contrast</th>" not in table[: table.index("</table>")]
+
+
+def test_a_model_without_tables_is_named():
+    """A model id in hypotheses.tsv that the report has no files for (a contract mismatch) is an
+    error naming the file, the field and the model, not a silently missing column."""
+    from igf1r_resistance.errors import InputFormatError
+
+    config, datasets, data = models_report()
+    data.hypotheses.loc[data.hypotheses["model"] == P53_MODEL, "model"] = "P53_NCI60:mutant_vs_wild_type"
+    with pytest.raises(InputFormatError, match=r"hypotheses.tsv, field `model`: model\(s\) P53_NCI60:mutant_vs_wild"):
+        rep.build_report(config, datasets, data)
+
+
+def test_regulation_wording_in_cards_and_methods(page: str):
+    card = page[page.index('id="res-P53_NCI60_mutant_vs_wild_type-igf1r_gene_up"'):]
+    assert re.search(r"n = 4 mutant vs 4 wild_type", card[: card.index("</h4>")])
+    assert "In a regulator comparison the null is" in page and "And, where a data set compares" in page

@@ -22,6 +22,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from .. import plots as P
+from ..errors import InputFormatError
 from ..io import read_tsv, write_text
 from ..plots import fmt
 from . import evidence as E
@@ -101,6 +102,13 @@ def build_report(config: dict, datasets: list[str], data: ReportData) -> str:
     """
     hinfo = hypothesis_info(data.catalogue, config, data.hypotheses)
     ids = [m for m in model_order(config, datasets, data.hypotheses) if m in data.models]
+    unread = sorted(set(data.hypotheses["model"].astype(str)) - set(ids))
+    if unread:
+        raise InputFormatError(
+            f"results/summary/hypotheses.tsv, field `model`: model(s) {', '.join(unread)} have no per-model tables "
+            f"among the report's inputs (results/{{model}}/de.tsv, gsea.tsv, camera.tsv, controls.tsv for the models "
+            f"{', '.join(data.models)} of the config's data sets {', '.join(datasets)}); a model id is `{{ds}}` or "
+            "`{ds}/{contrast}` (config `contrasts:`)")
     models = models_of(config, ids)
     own = {d: model_of(d, config["datasets"].get(d, {}) or {}) for d in datasets}  # a data set's own heading
     primary = config["scoring"]["primary"]
@@ -115,6 +123,7 @@ def build_report(config: dict, datasets: list[str], data: ReportData) -> str:
         "low_quantile": config.get("de", {}).get("low_expression_quantile"),
         "has_percentile": bool(data.hypotheses["random_percentile"].notna().any()),
         "families": first_screen(hinfo, data.hypotheses, models, data.catalogue),
+        "has_regulators": any(m.regulator for m in models.values()),
         "regulators": regulator_sentences(hinfo, data.hypotheses, models, data.models, fdr),
         "dataset_rows": V.dataset_rows(config, ids, data, models),
         "matrix": V.matrix_view(ids, data, hinfo, models), "legend": V.legend(),

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..errors import InputFormatError
 from ..io import read_tsv
 
 NOT_AVAILABLE = "not available"
@@ -452,7 +453,8 @@ def load_report_data(inputs: dict, datasets: list[str], qc_settings: dict | None
     for i, m in enumerate(models):
         ds, _, settings = model_settings(config, m)
         if ds not in tables:
-            raise KeyError(f"model {m}: its data set {ds} is not among the report's data sets {datasets}")
+            raise InputFormatError(f"report inputs, model {m}: its data set {ds} is not among the report's data "
+                                   f"sets ({', '.join(datasets)}); check the config's `datasets` and `contrasts`")
         per_model[m] = for_model(tables[ds], described[m], (settings.get("design") or {}).get("factor"),
                                  de=read_tsv(inputs["de"][i]), gsea=read_tsv(inputs["gsea"][i]),
                                  camera=_optional(inputs, "camera", i), controls=_optional(inputs, "controls", i))
