@@ -234,3 +234,56 @@ def test_regulation_wording_in_cards_and_methods(page: str):
     card = page[page.index('id="res-P53_NCI60_mutant_vs_wild_type-igf1r_gene_up"'):]
     assert re.search(r"n = 4 mutant vs 4 wild_type", card[: card.index("</h4>")])
     assert "In a regulator comparison the null is" in page and "And, where a data set compares" in page
+
+
+def test_report_reads_the_per_model_file_layout(tmp_path):
+    """run_report on files in the contract layout: per data set results/{ds}/ (expression.h5ad,
+    samples.tsv, scores.tsv, qc/), per model results/{model}/ (de, gsea, camera, controls; a
+    contrast's model id holds a '/'), the summary tables with `model`, `dataset`, `contrast`,
+    `comparison`, and the inputs named and ordered as workflow/rules/report.smk declares them."""
+    import logging
+
+    import anndata as ad
+
+    config, datasets, data = models_report()
+    models = model_ids(config)
+    res = tmp_path / "results"
+
+    def tsv(frame: pd.DataFrame, path) -> str:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, sep="\t", index=False)
+        return str(path)
+
+    inputs: dict = {f"qc_{n}": [] for n in rep.QC_NAMES}
+    inputs.update(adata=[], samples=[], scores=[], de=[], gsea=[], camera=[], controls=[])
+    for d in datasets:
+        t = data.datasets[d]
+        h5 = res / d / "expression.h5ad"
+        h5.parent.mkdir(parents=True, exist_ok=True)
+        ad.AnnData(np.zeros((len(t.samples), 1)), uns=t.uns).write_h5ad(h5)
+        inputs["adata"].append(str(h5))
+        inputs["samples"].append(tsv(t.samples, res / d / "samples.tsv"))
+        inputs["scores"].append(tsv(t.scores, res / d / "scores.tsv"))
+        for n in rep.QC_NAMES:
+            inputs[f"qc_{n}"].append(tsv(t.qc[n], res / d / "qc" / f"{n}.tsv"))
+    for m in models:
+        t = data.models[m]
+        inputs["de"].append(tsv(t.de, res / m / "de.tsv"))
+        inputs["gsea"].append(tsv(t.gsea, res / m / "gsea.tsv"))
+        inputs["camera"].append(tsv(pd.DataFrame(columns=["gene_set", "direction", "p_value", "fdr"]),
+                                    res / m / "camera.tsv"))
+        controls = t.controls if t.controls is not None else pd.DataFrame(columns=list(CONTROLS.columns))
+        inputs["controls"].append(tsv(controls, res / m / "controls.tsv"))
+    hyps = data.hypotheses.copy()
+    hyps.loc[hyps["contrast"] == "", "contrast"] = np.nan  # as a TSV writes an empty field
+    inputs["hypotheses"] = tsv(hyps, res / "summary" / "hypotheses.tsv")
+    inputs["meta"] = tsv(data.meta, res / "summary" / "meta.tsv")
+    inputs["catalogue"] = config["gene_sets"]["catalogue"]
+    out = tmp_path / "report.html"
+    rep.run_report(inputs, config, datasets, str(out), logging.getLogger("test"), qc_settings=data.qc_settings,
+                   forest_out=str(tmp_path / "forest.svg"), models=models)
+    page = out.read_text(encoding="utf-8")
+    assert len(re.findall(r'<th class="mt ', matrix_of(page))) == len(models) == 5
+    assert "3 of 4 lower at adj.P &lt; 0.05" in page  # `passed` read back from the TSV (True / empty)
+    assert 'id="genes-P53_NCI60_mutant_vs_wild_type"' in page and 'id="genes-ARMS_O_vs_C"' in page
+    assert (res / "P53_NCI60" / "mutant_vs_wild_type" / "de.tsv").exists()
