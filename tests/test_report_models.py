@@ -30,11 +30,14 @@ P53_MODEL = "P53_NCI60/mutant_vs_wild_type"
 ARMS = ["ARMS/R_vs_C", "ARMS/O_vs_C"]
 # hypotheses the made-up TP53_status comparison tests (contract 3: applies_to [TP53_status])
 REGULATION = ["igf1r_gene_up", "igf1r_axis_up", "p53_targets_down"]
+# controls.tsv as controls.py writes it, with the NCI-60 panel's numbers (docs/panels.md of i15panel):
+# all four lower in mutant lines, none at genome-wide adj.P < 0.05, MDM2 under the noise floor
 CONTROLS = pd.DataFrame({
-    "gene": ["CDKN1A", "MDM2", "BAX", "DDB2"], "expected": ["down"] * 4,
-    "source": ["canonical p53 target"] * 4, "observed": ["down", "down", "down", "none"],
-    "logFC": [-1.21, -0.95, -0.62, -0.18], "ci_low": [-1.6, -1.3, -0.9, -0.5], "ci_high": [-0.82, -0.6, -0.34, 0.14],
-    "adj_p_value": [2e-5, 4e-4, 0.003, 0.41], "passed": [True, True, True, np.nan],
+    "gene": ["CDKN1A", "MDM2", "BAX", "DDB2"], "expected": ["down"] * 4, "source": ["canonical p53 target"] * 4,
+    "observed": ["no_significant_change", "not_measurable", "no_significant_change", "no_significant_change"],
+    "logFC": [-1.469, -0.444, -0.975, -0.658], "ci_low": [-2.134, -0.722, -1.422, -1.034],
+    "ci_high": [-0.804, -0.166, -0.529, -0.281], "adj_p_value": [0.209, 0.618, 0.209, 0.614],
+    "passed": [np.nan] * 4, "measurable": [True, False, True, True],
 })
 
 
@@ -170,9 +173,10 @@ def test_regulator_section_in_words_with_numbers(page: str):
     summary = page[page.index('id="summary"'):page.index('id="data"')]
     reg = text_of(summary[summary.index('id="regulators"'):summary.index('id="models"')])
     assert ("Control of P53_NCI60 mutant_vs_wild_type (TP53_status): CDKN1A, MDM2, BAX and DDB2, expected lower "
-            "in TP53-mutant than in TP53-wild type lines: 3 of 4 lower at adj.P < 0.05 (CDKN1A -1.21 log2 (95% CI "
-            "-1.60 to -0.82, adj.P 2.0e-05); MDM2 -0.95 log2") in reg
-    assert "DDB2 -0.18 log2 (95% CI -0.50 to +0.14, adj.P 0.410)" in reg
+            "in TP53-mutant than in TP53-wild type lines: 4 of 4 lower, 95% CI excluding 0 for 4, 0 of 4 at adj.P < "
+            "0.05 (CDKN1A -1.47 log2 (95% CI -2.13 to -0.80, adj.P 0.209); MDM2 -0.44 log2 (95% CI -0.72 to -0.17, "
+            "adj.P 0.618, below the noise floor); BAX -0.97 log2") in reg
+    assert "DDB2 -0.66 log2 (95% CI -1.03 to -0.28, adj.P 0.614)); status inconclusive." in reg
     assert ("IGF1R mRNA is higher in TP53-mutant than in TP53-wild type lines (+0.42 log2, 95% CI +0.15 to +0.69, "
             "1.34-fold; FDR 0.012): supported.") in reg
     assert "IGF1R_AXIS set" in reg
@@ -197,6 +201,11 @@ def test_failed_regulator_control_is_said_first():
                   reference="wild_type")
     failed = CONTROLS.assign(passed=[False, True, True, np.nan])
     assert S.control_sentence(model, failed, 0.05).startswith("The control FAILED of P53 panel (TP53_status)")
+    assert S.control_sentence(model, failed, 0.05).endswith("; status failed.")
+    passed = CONTROLS.assign(passed=["True"] * 4, adj_p_value=[1e-5, 2e-4, 0.001, 0.004])
+    text = S.control_sentence(model, passed, 0.05)
+    assert "4 of 4 at adj.P < 0.05 (CDKN1A -1.47 log2 (95% CI -2.13 to -0.80, adj.P 1.0e-05)" in text
+    assert text.startswith("Control of") and text.endswith("; status passed.")
     assert S.control_sentence(model, None, 0.05) == "Controls of P53 panel: not available in this run."
     assert "none known" in S.control_sentence(model, CONTROLS.iloc[0:0], 0.05)
 
@@ -284,6 +293,23 @@ def test_report_reads_the_per_model_file_layout(tmp_path):
                    forest_out=str(tmp_path / "forest.svg"), models=models)
     page = out.read_text(encoding="utf-8")
     assert len(re.findall(r'<th class="mt ', matrix_of(page))) == len(models) == 5
-    assert "3 of 4 lower at adj.P &lt; 0.05" in page  # `passed` read back from the TSV (True / empty)
+    assert "0 of 4 at adj.P &lt; 0.05" in page and "status inconclusive" in page  # `passed` read back (empty)
     assert 'id="genes-P53_NCI60_mutant_vs_wild_type"' in page and 'id="genes-ARMS_O_vs_C"' in page
     assert (res / "P53_NCI60" / "mutant_vs_wild_type" / "de.tsv").exists()
+
+
+def test_regulation_sentences_of_the_panel_numbers():
+    """The NCI-60 panel's IGF1R (below the noise floor) and direct p53 targets (a context row: the
+    comparison's own set-level check) give their numbers without a verdict word they do not carry."""
+    model = models_of(design_config(synthetic_report()[0]), [P53_MODEL])[P53_MODEL]
+    igf1r = pd.Series({"effect": -0.193, "ci_low": -0.534, "ci_high": 0.149, "fdr": 0.95, "verdict": "not_measurable"})
+    text = S.regulation_sentence({"test": "gene", "gene": "IGF1R", "predicted": "up"}, igf1r, model)
+    assert text == ("IGF1R mRNA is below the platform's noise floor in P53_NCI60 mutant_vs_wild_type, so not "
+                    "measurable (observed -0.19 log2, 95% CI -0.53 to +0.15, 0.87-fold).")
+    targets = pd.Series({"effect": -0.0147, "hedges_g": -0.95, "g_ci_low": -1.55, "g_ci_high": -0.35, "fdr": 0.01,
+                         "random_percentile": 3.0, "verdict": "context"})
+    text = S.regulation_sentence({"test": "group", "gene_set": "FISCHER_DIRECT_P53_TARGETS_META_ANALYSIS",
+                                  "predicted": "down"}, targets, model)
+    assert text == ("The FISCHER_DIRECT_P53_TARGETS_META_ANALYSIS set is lower in TP53-mutant than in TP53-wild type "
+                    "lines (g -0.95, 95% CI -1.55 to -0.35, random-set percentile 3; FDR 0.010): a context row, "
+                    "no verdict.")

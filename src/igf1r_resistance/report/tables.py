@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..controls import dataset_status
 from ..errors import InputFormatError
 from ..io import read_tsv
 
@@ -176,18 +177,20 @@ def overall_meta(meta: pd.DataFrame) -> pd.DataFrame:
     return meta.assign(_o=order).sort_values("_o", kind="stable").drop_duplicates("hypothesis").drop(columns="_o")
 
 
+def control_passed(controls: pd.DataFrame) -> pd.Series:
+    """controls.tsv's `passed` as True / False / NA (a TSV gives 'True', 'false', 1 or an empty field)."""
+    return controls["passed"].map(lambda v: pd.NA if isnan(v) else truthy(v)).astype("boolean")
+
+
 def controls_status(controls: pd.DataFrame | None) -> str:
-    """A data set's controls (contract 5): passed / failed / none known / not available."""
+    """A model's controls (contract 5): passed / failed / inconclusive / none known, by the
+    pipeline's one rule (`controls.dataset_status`); not available when the run wrote none."""
     if controls is None:
         return NOT_AVAILABLE
     if controls.empty:
         return "none known"
-    passed = controls["passed"].map(lambda v: None if isnan(v) else truthy(v))
-    if (passed == False).any():  # noqa: E712 - a three-valued column
-        return "failed"
-    if (passed == True).any():  # noqa: E712
-        return "passed"
-    return "none known"
+    status = dataset_status(controls.assign(passed=control_passed(controls)))["status"]
+    return str(status).replace("_", " ")
 
 
 @dataclass(frozen=True)
