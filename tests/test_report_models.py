@@ -68,6 +68,16 @@ def as_levels(t: rep.DatasetTables, factor: str, test: str, reference: str) -> r
     return rep.DatasetTables(t.uns, samples, t.de, t.gsea, t.scores, qc)
 
 
+def as_design(t: rep.DatasetTables, factor: str, levels: dict[str, str]) -> rep.DatasetTables:
+    """A data set with a design as prepare writes it (designs.design_grouping of i15design): the
+    factor's levels in their own column, `group` the first contrast's roles, other fitted levels
+    `intermediate`; QC groups are the first contrast's roles."""
+    samples = t.samples.copy()
+    samples[factor] = samples["group"].map(levels)
+    samples["group"] = samples["group"].replace("excluded", "intermediate")
+    return rep.DatasetTables(t.uns, samples, t.de, t.gsea, t.scores, t.qc)
+
+
 def models_report(hostile: str | None = None) -> tuple[dict, list[str], rep.ReportData]:
     """GSE1, GSE2 (plain), ARMS (two resistance contrasts) and the P53 panel (TP53_status)."""
     config, datasets, data = synthetic_report(seed=5, hostile=hostile)
@@ -79,7 +89,8 @@ def models_report(hostile: str | None = None) -> tuple[dict, list[str], rep.Repo
                                   (P53, ["mutant_vs_wild_type"], ("mutant", "wild_type"))]:
         tables, _ = synthetic_dataset(ds, 8, 300, rng)
         factor = "arm" if ds == "ARMS" else "TP53_status"
-        data.datasets[ds] = as_levels(tables, factor, *levels)
+        data.datasets[ds] = (as_design(tables, factor, {"resistant": "R", "sensitive": "C", "excluded": "O"})
+                             if ds == "ARMS" else as_levels(tables, factor, *levels))
         for c in contrasts:
             m = f"{ds}/{c}"
             _, rows = synthetic_dataset(ds, 8, 300, rng)
@@ -138,6 +149,20 @@ def test_contrast_groups_become_roles():
     assert set(t.samples["group"]) <= {"resistant", "sensitive", "excluded"}
 
 
+def test_second_contrast_takes_its_groups_from_the_factor():
+    """samples.tsv's `group` holds the first contrast's roles; O_vs_C's groups come from `arm`."""
+    _, _, data = models_report()
+    first, second = data.models["ARMS/R_vs_C"], data.models["ARMS/O_vs_C"]
+    arm = dict(zip(data.datasets["ARMS"].samples["sample"], data.datasets["ARMS"].samples["arm"]))
+    roles = dict(zip(second.samples["sample"], second.samples["group"]))
+    assert {roles[s] for s, a in arm.items() if a == "O"} == {"resistant"}
+    assert {roles[s] for s, a in arm.items() if a == "R"} == {"excluded"}
+    assert {roles[s] for s, a in arm.items() if a == "C"} == {"sensitive"}
+    pca = second.qc["pca"]
+    assert set(pca.loc[pca["sample"].map(arm) == "R", "group"]) == {"excluded"}
+    assert set(first.qc["pca"]["group"]) == {"resistant", "sensitive"}
+
+
 def test_matrix_has_one_column_per_model_grouped_by_comparison(page: str):
     matrix = matrix_of(page)
     heads = re.findall(r'<th class="mt (mt-\w+)">(.*?)</th>', matrix, flags=re.S)
@@ -165,7 +190,7 @@ def test_each_contrast_has_its_genes_section_and_data_lists_contrasts(page: str)
     data = text_of(data[: data.index("</section>")])
     assert "factor arm; covariates batch" in data
     assert "R_vs_C (chemotherapy): R (4) vs C (4); drug olaparib" in data
-    assert "O_vs_C (chemotherapy): O (4) vs C (4)" in data
+    assert "O_vs_C (chemotherapy): O (4) vs C (4)" in data  # sizes from the contrast's hypotheses rows
     assert 'id="qc-ARMS"' in page and page.count('id="qc-ARMS') == 1  # QC once per data set
 
 

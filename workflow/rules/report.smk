@@ -34,10 +34,10 @@ rule report:
         samples=per_dataset("results/{ds}/samples.tsv"),
         scores=per_dataset("results/{ds}/scores.tsv"),
         # per model, in REPORT_MODELS order (params.models)
-        de=expand("results/{model}/de.tsv", model=REPORT_MODELS),
-        gsea=expand("results/{model}/gsea.tsv", model=REPORT_MODELS),
-        camera=expand("results/{model}/camera.tsv", model=REPORT_MODELS),
-        controls=expand("results/{model}/controls.tsv", model=REPORT_MODELS),
+        model_de=expand("results/{model}/de.tsv", model=REPORT_MODELS),
+        model_gsea=expand("results/{model}/gsea.tsv", model=REPORT_MODELS),
+        model_camera=expand("results/{model}/camera.tsv", model=REPORT_MODELS),
+        model_controls=expand("results/{model}/controls.tsv", model=REPORT_MODELS),
         hypotheses="results/summary/hypotheses.tsv",
         meta="results/summary/meta.tsv",
         catalogue=config["gene_sets"]["catalogue"],
@@ -72,7 +72,7 @@ rule report:
         "../../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=input_mb("scores", "de", "qc_set_heatmaps"),
+        mem_mb=input_mb("scores", "model_de", "qc_set_heatmaps"),
         runtime=20,
     params:
         config=config,

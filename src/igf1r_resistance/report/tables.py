@@ -396,12 +396,14 @@ def for_model(t: DatasetTables, model: Model, factor: str | None = None, de: pd.
               controls: pd.DataFrame | None = None) -> DatasetTables:
     """One model's view of its data set's tables: the model's de, gsea, camera and controls, QC
     rows of the model (tables with a `model` column are filtered to it), and for a contrast the
-    samples' groups as roles: its test level as "resistant", its reference level as "sensitive"
-    (the figures colour and order by these roles), other levels "excluded".
+    samples' groups as the contrast's roles: its test level "resistant", its reference level
+    "sensitive" (the figures colour and order by these roles), other levels "excluded". The
+    levels are read from samples.tsv's design-factor column (prepare writes the design columns;
+    its `group` holds the first contrast's roles), else from `group` when that holds levels.
 
     Parameters:
         t: the data set's tables; model: the model; factor: the design factor (config
-        `design.factor`), read when samples.tsv has no `group` column.
+        `design.factor`).
     Returns:
         DatasetTables of the model (the data set's own when the model is a plain data set).
     """
@@ -409,28 +411,39 @@ def for_model(t: DatasetTables, model: Model, factor: str | None = None, de: pd.
         return DatasetTables(t.uns, t.samples, t.de if de is None else de, t.gsea if gsea is None else gsea, t.scores,
                              t.qc, t.camera if camera is None else camera, t.controls if controls is None else controls)
     roles = {model.test: "resistant", model.reference: "sensitive"}
+    samples = t.samples
+    column = factor if factor and factor in samples.columns else ("group" if "group" in samples.columns else None)
+    role: dict[str, str] = {}
+    if column is not None and samples[column].astype(str).isin(list(roles)).any():
+        role = dict(zip(samples["sample"].astype(str),
+                        samples[column].astype(str).map(lambda v: roles.get(v, "excluded"))))
+        samples = samples.assign(group=samples["sample"].astype(str).map(role))
 
-    def relabel(frame: pd.DataFrame, column: str = "group") -> pd.DataFrame:
+    def own(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         if "model" in frame.columns:
             frame = frame[frame["model"].astype(str) == model.key]
-        if column not in frame.columns:
+        if not role or name not in GROUPED_QC or "group" not in frame.columns:
             return frame
-        values = frame[column].astype(str)
-        if not values.isin(list(roles)).any():  # already roles (or no levels of this contrast)
+        key = "sample" if "sample" in frame.columns else ("column" if "column" in frame.columns else None)
+        if key is None:
             return frame
-        return frame.assign(group=values.map(lambda v: roles.get(v, "excluded")))
+        # sample-level rows take the contrast's role; bins of many samples keep theirs
+        return frame.assign(group=frame[key].astype(str).map(role).fillna(frame["group"]))
 
-    samples = t.samples
-    if "group" not in samples.columns and factor and factor in samples.columns:
-        samples = relabel(samples, factor)
-    else:
-        samples = relabel(samples)
-    qc = {name: (relabel(frame) if name in GROUPED_QC else
-                 frame[frame["model"].astype(str) == model.key] if "model" in frame.columns else frame)
-          for name, frame in t.qc.items()}
+    qc = {name: own(frame, name) for name, frame in t.qc.items()}
     empty = pd.DataFrame(columns=["gene", "logFC", "AveExpr", "t", "P.Value", "adj.P.Val"])
     return DatasetTables(t.uns, samples, empty if de is None else de,
                          pd.DataFrame(columns=["gene_set"]) if gsea is None else gsea, t.scores, qc, camera, controls)
+
+
+def _model_key(inputs: dict, name: str) -> str:
+    """The input key of a per-model table: `model_{name}` when the rule declares both shapes (then
+    `{name}` is per data set), else `{name}`."""
+    return f"model_{name}" if inputs.get(f"model_{name}") else name
+
+
+def _model_input(inputs: dict, name: str) -> list:
+    return inputs[_model_key(inputs, name)]
 
 
 def load_report_data(inputs: dict, datasets: list[str], qc_settings: dict | None = None,
@@ -438,8 +451,8 @@ def load_report_data(inputs: dict, datasets: list[str], qc_settings: dict | None
     """Read the tables named by the report rule's inputs.
 
     Per-data-set inputs (`adata`, `samples`, `scores`, `qc_*`) are lists in `datasets` order;
-    per-model inputs (`de`, `gsea`, `camera`, `controls`: results/{model}/...) are lists in
-    `models` order (model ids, contract 2 of issue 15; default: one model per data set).
+    per-model inputs (`model_de`, `model_gsea`, `model_camera`, `model_controls`, or without the
+    `model_` prefix: results/{model}/...) are lists in `models` order (model ids, contract 2 of issue 15; default: one model per data set).
     Optional inputs: `camera` and `controls` and `benchmarks` (any number of Snakemake
     benchmark files); absent ones show as "not available".
     """
@@ -459,8 +472,9 @@ def load_report_data(inputs: dict, datasets: list[str], qc_settings: dict | None
             raise InputFormatError(f"report inputs, model {m}: its data set {ds} is not among the report's data "
                                    f"sets ({', '.join(datasets)}); check the config's `datasets` and `contrasts`")
         per_model[m] = for_model(tables[ds], described[m], (settings.get("design") or {}).get("factor"),
-                                 de=read_tsv(inputs["de"][i]), gsea=read_tsv(inputs["gsea"][i]),
-                                 camera=_optional(inputs, "camera", i), controls=_optional(inputs, "controls", i))
+                                 de=read_tsv(_model_input(inputs, "de")[i]), gsea=read_tsv(_model_input(inputs, "gsea")[i]),
+                                 camera=_optional(inputs, _model_key(inputs, "camera"), i),
+                                 controls=_optional(inputs, _model_key(inputs, "controls"), i))
     for d in list(tables):  # a plain data set's own tables are its model's
         if d in per_model:
             tables[d] = per_model[d]
