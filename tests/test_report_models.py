@@ -338,3 +338,11 @@ def test_regulation_sentences_of_the_panel_numbers():
     assert text == ("The FISCHER_DIRECT_P53_TARGETS_META_ANALYSIS set is lower in TP53-mutant than in TP53-wild type "
                     "lines (g -0.95, 95% CI -1.55 to -0.35, random-set percentile 3; FDR 0.010): a context row, "
                     "no verdict.")
+
+
+def test_models_table_says_why_a_control_has_no_verdict(page: str):
+    table = page[page.index('id="models"'):]
+    rows = [text_of(r) for r in re.findall(r"<tr>.*?</tr>", table[: table.index("</table>")], flags=re.S)]
+    p53 = next(r for r in rows if "mutant_vs_wild_type" in r)
+    assert "inconclusive" in p53 and "CDKN1A down: no significant change" in p53
+    assert "MDM2 down: not measurable" in p53

@@ -130,7 +130,10 @@ def controls_detail(controls: pd.DataFrame | None) -> str:
         return ""
     words = []
     for _, r in controls.iterrows():
-        passed = "not measured" if isnan(r.get("passed")) else ("passed" if truthy(r["passed"]) else "failed")
+        # no pass/fail: say why (controls.py's `observed`: no_significant_change, not_measurable, not_measured)
+        why = "not measured" if isnan(r.get("observed")) or str(r.get("observed")) in ("up", "down") \
+            else str(r["observed"]).replace("_", " ")
+        passed = why if isnan(r.get("passed")) else ("passed" if truthy(r["passed"]) else "failed")
         words.append(f"{r.get('gene')} {r.get('expected')}: {passed}")
     return "; ".join(words)
 
