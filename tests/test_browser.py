@@ -417,3 +417,23 @@ def test_contract_tables_first_screen_in_chromium():
         checks, script, problems = first_screen(page, shot)
     assert_first_screen(checks, script, problems, n_sentences=10)
     assert not png_is_blank(shot.read_bytes())
+
+
+def test_models_first_screen_in_chromium():
+    """Contrasts as models and the P53 regulator comparison (made-up contract tables, issue 15):
+    five matrix columns grouped by comparison stay within 1,280 px, no word breaks inside, and the
+    regulator sentences (control first) are first-screen sentences with numbers."""
+    from test_report_models import models_report
+
+    with tempfile.TemporaryDirectory(prefix="report-") as tmp:
+        page = Path(tmp) / "models.html"
+        page.write_text(rep.build_report(*models_report(hostile=HOSTILE)), encoding="utf-8")
+        shot = ARTIFACTS / "models_matrix_1280.png"
+        checks, script, problems = first_screen(page, shot)
+    assert_first_screen(checks, script, problems, n_sentences=10)
+    assert "regulator comparison" in checks["typeLabels"] and "mutant_vs_wild_type" in checks["typeLabels"]
+    assert any(s.startswith("Control of P53_NCI60 mutant_vs_wild_type (TP53_status): CDKN1A, MDM2, BAX and DDB2")
+               for s in checks["sentences"]), checks["sentences"]
+    assert any(s.startswith("IGF1R mRNA is higher in TP53-mutant than in TP53-wild type lines (+0.42 log2")
+               for s in checks["sentences"]), checks["sentences"]
+    assert not png_is_blank(shot.read_bytes())

@@ -82,7 +82,10 @@ def test_model_types_from_config():
 def test_controls_status():
     assert controls_status(None) == "not available"
     assert controls_status(pd.DataFrame(columns=["gene", "passed"])) == "none known"
-    assert controls_status(pd.DataFrame({"gene": ["A", "B"], "passed": [True, np.nan]})) == "passed"
+    # the pipeline's rule (controls.dataset_status): passed only when every control passed
+    assert controls_status(pd.DataFrame({"gene": ["A", "B"], "passed": [True, np.nan]})) == "inconclusive"
+    assert controls_status(pd.DataFrame({"gene": ["A", "B"], "passed": [True, "True"]})) == "passed"
+    assert controls_status(pd.DataFrame({"gene": ["A", "B"], "passed": [np.nan, np.nan]})) == "inconclusive"
     assert controls_status(pd.DataFrame({"gene": ["A", "B"], "passed": ["true", "false"]})) == "failed"
 
 

@@ -36,7 +36,20 @@ def test_report_rule_declares_the_benchmarks_of_its_steps():
     report = (rules / "report.smk").read_text()
     assert "benchmarks=[" in report and "results/benchmarks/meta/meta.tsv" in report
     steps = re.search(r"REPORT_BENCHMARK_STEPS = \[(.*?)\]", report, flags=re.S).group(1)
-    declared = re.findall(r'"(\w+)"', steps)
-    written = set(re.findall(r'"results/benchmarks/(\w+)/\{ds\}\.tsv"',
+    model_steps = re.search(r"REPORT_MODEL_BENCHMARK_STEPS = \[(.*?)\]", report, flags=re.S).group(1)
+    declared = re.findall(r'"(\w+)"', steps) + re.findall(r'"(\w+)"', model_steps)
+    # a per-model step writes results/benchmarks/{step}/{model}.tsv ({ds} while a rule is per data set)
+    written = set(re.findall(r'"results/benchmarks/(\w+)/\{(?:ds|model)\}\.tsv"',
                              "".join(p.read_text() for p in rules.glob("*.smk"))))
     assert declared and set(declared) <= written, set(declared) - written
+
+
+def test_benchmarks_of_a_contrast_name_the_model(tmp_path: Path):
+    """Per-model steps of a data set with contrasts write results/benchmarks/{step}/{ds}/{contrast}.tsv."""
+    path = tmp_path / "results" / "benchmarks" / "de" / "P53_NCI60" / "mutant_vs_wild_type.tsv"
+    path.parent.mkdir(parents=True)
+    path.write_text("s\th:m:s\tmax_rss\n1.5\t0:00:01\t120.0\n")
+    bench = read_benchmarks([path])
+    assert bench.to_dict("records") == [{"step": "de", "target": "P53_NCI60/mutant_vs_wild_type", "s": 1.5,
+                                         "max_rss_mb": 120.0}]
+    assert read_benchmarks(tmp_path / "results" / "benchmarks")["target"].tolist() == ["P53_NCI60/mutant_vs_wild_type"]

@@ -1,12 +1,13 @@
-# Steps run once per data set (or per model) whatever its type and chunking; their benchmark
-# files feed the report's run-cost table (fetch and chunk steps differ per data set and are
-# not listed).
+# Steps run once per data set whatever its type and chunking; their benchmark files feed the
+# report's run-cost table (fetch and chunk steps differ per data set and are not listed).
 REPORT_BENCHMARK_STEPS = [
     "prepare",
     "score",
     "qc",
     "report_figures",
 ]
+# Steps run once per model (results/benchmarks/{step}/{model}.tsv; model = {ds} or
+# {ds}/{contrast}, issue 15).
 REPORT_MODEL_BENCHMARK_STEPS = [
     "de",
     "gsea",
@@ -23,13 +24,6 @@ rule report:
     input:
         **{f"qc_{n}": per_dataset(f"results/{{ds}}/qc/{n}.tsv") for n in QC_TABLES},
         # builds the per-data-set figures of `snakemake --report` with the report
-        **{
-            name: [
-                f"results/{first_model(config['datasets'], ds)}/{name}.tsv"
-                for ds in DATASETS
-            ]
-            for name in ["de", "gsea", "camera", "controls"]
-        },
         # per model (MODELS order: ds, or ds/contrast for each contrast of a design)
         **{
             f"model_{name}": per_model(f"results/{{model}}/{name}.tsv")
@@ -38,7 +32,6 @@ rule report:
         figures=per_dataset("results/report/figures/{ds}/volcano.svg"),
         adata=per_dataset("results/{ds}/expression.h5ad"),
         samples=per_dataset("results/{ds}/samples.tsv"),
-        # per data set (DATASETS order): its first model's tables, what the report reads today
         scores=per_dataset("results/{ds}/scores.tsv"),
         hypotheses="results/summary/hypotheses.tsv",
         meta="results/summary/meta.tsv",
@@ -74,7 +67,7 @@ rule report:
         "../../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=input_mb("scores", "de", "qc_set_heatmaps"),
+        mem_mb=input_mb("scores", "model_de", "qc_set_heatmaps"),
         runtime=20,
     params:
         config=config,

@@ -100,14 +100,15 @@ def card_view(d: str, model: Model, hid: str, h: dict, t: DatasetTables, rows: p
         set_name = str(h.get("gene_set"))
         card["set_name"] = set_name
         card["figures"].append(("scores", figure(F.fig_scores(d, t, set_name, rows, config))))
-        # gene-level heatmaps for the hypotheses that carry a verdict; supporting, descriptive and
-        # context sets (large MSigDB footprints) keep their numbers and score plots, which keeps
-        # the page small with catalogue v2's ~60 hypotheses per model
+        # gene-level heatmaps and GSEA running-sum curves for the hypotheses that carry a verdict;
+        # supporting, descriptive and context sets (large MSigDB footprints) keep their numbers
+        # (GSEA NES/p/FDR in the competitive table) and score plots, which keeps the page small
+        # with catalogue v2's ~60 hypotheses per model and more models (issue 15's contrasts)
         if str(h.get("role", "primary")) == "primary":
             card["figures"].append(("set_heatmap", figure(F.fig_set_heatmap(d, t, set_name))))
-        for name in F._gsea_names(t, set_name):
-            card["figures"].append(("running", figure(F.fig_running(
-                d, t, name, config.get("gsea", {}).get("permutations", 0)))))
+            for name in F._gsea_names(t, set_name):
+                card["figures"].append(("running", figure(F.fig_running(
+                    d, t, name, config.get("gsea", {}).get("permutations", 0)))))
         card["competitive"] = competitive_view(t, set_name, p, config.get("gsea", {}).get("permutations", 0))
     elif test == "gene":
         card["gene"] = str(h.get("gene"))
@@ -118,8 +119,9 @@ def card_view(d: str, model: Model, hid: str, h: dict, t: DatasetTables, rows: p
     return card
 
 
-def mechanisms_view(config: dict, datasets: list[str], data: ReportData, hinfo: dict[str, dict],
+def mechanisms_view(config: dict, model_ids: list[str], data: ReportData, hinfo: dict[str, dict],
                     models: dict[str, Model]) -> list[dict]:
+    """One block per hypothesis, one evidence card per model (model id, contract 2 of issue 15)."""
     hyps = data.hypotheses
     out = []
     for hid, h in hinfo.items():
@@ -127,9 +129,9 @@ def mechanisms_view(config: dict, datasets: list[str], data: ReportData, hinfo: 
         if h.get("with_set"):
             target = f"{target} vs {h['with_set']}"
         cards = []
-        for d in datasets:
-            rows = hyps[(hyps["hypothesis"] == hid) & (hyps["dataset"] == d)]
-            card = card_view(d, models[d], hid, h, data.datasets[d], rows, config) if len(rows) else None
+        for d in model_ids:
+            rows = hyps[(hyps["hypothesis"] == hid) & (hyps["model"] == d)]
+            card = card_view(d, models[d], hid, h, data.models[d], rows, config) if len(rows) else None
             if card:
                 cards.append(card)
         out.append({"id": hid, "anchor": anchor("hyp", hid), "h": h, "target": target, "cards": cards})
@@ -139,11 +141,14 @@ def mechanisms_view(config: dict, datasets: list[str], data: ReportData, hinfo: 
 def hypotheses_table(data: ReportData, models: dict[str, Model]) -> Table:
     """Every primary-method row of every model in one sortable, searchable table."""
     prim = primary_rows(data.hypotheses).copy()
-    prim["model"] = prim["dataset"].map(lambda d: models[d].label if d in models else d)
-    cols = [c for c in ["model", "dataset", "hypothesis", "method", "effect", "ci_low", "ci_high", "hedges_g",
+    prim["model"] = prim["model"].map(lambda d: models[d].label if d in models else d)
+    cols = [c for c in ["model", "dataset", "contrast", "comparison", "hypothesis", "method", "effect", "ci_low", "ci_high", "hedges_g",
                         "p_value", "fdr", "competitive_p", "random_percentile", "camera_p", "verdict",
                         "methods_agreeing", "n_resistant", "n_sensitive"]
             if c in prim.columns and prim[c].notna().any()]
+    # a run of plain data sets (no contrasts, resistance only) shows no contrast/comparison columns
+    if not (prim["contrast"].astype(str) != "").any():
+        cols = [c for c in cols if c not in ("contrast", "comparison")]
     return table_view(prim[cols], sortable=True)
 
 
@@ -163,7 +168,7 @@ def genes_view(d: str, t: DatasetTables, catalogue: dict, hinfo: dict[str, dict]
             "top": table_view(de.head(30), verdict_col=None, sortable=True)}
 
 
-def meta_view(datasets: list[str], data: ReportData, hinfo: dict[str, dict]) -> dict:
+def meta_view(model_ids: list[str], data: ReportData, hinfo: dict[str, dict]) -> dict:
     """One forest per meta.tsv row (hypothesis x stratum); the first row of a hypothesis (the
     headline stratum) keeps the anchor the verdict matrix links to."""
     meta, hyps = data.meta, data.hypotheses
@@ -176,7 +181,7 @@ def meta_view(datasets: list[str], data: ReportData, hinfo: dict[str, dict]) -> 
         seen.add(hid)
         forests.append({"id": hid, "anchor": div_id, "m": m, "cls": verdict_class(m["verdict"]),
                         "stratum": "" if isnan(m.get("stratum")) else str(m["stratum"]),
-                        "fig": figure(F.fig_forest(hid, m, hyps, datasets, test)),
+                        "fig": figure(F.fig_forest(hid, m, hyps, model_ids, test)),
                         "pi": (f"95% prediction interval {fmt(m['pi_low'])} to {fmt(m['pi_high'])}"
                                if not isnan(m.get("pi_low")) else "")})
     cols = [c for c in ["hypothesis", "stratum", "method", "effect_measure", "k", "models", "estimate", "ci_low",

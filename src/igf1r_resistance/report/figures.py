@@ -329,16 +329,17 @@ def _meta_models(m: pd.Series) -> tuple[dict[str, str], set[str] | None]:
     return dict(zip(str(m.get("datasets", "")).split(","), str(m.get("weights", "")).split(","))), None
 
 
-def fig_forest(hid: str, m: pd.Series, hyps: pd.DataFrame, datasets: list[str], test: str) -> str:
-    """Forest plot of one meta.tsv row: the models of its stratum, the pooled diamond and the
-    95% prediction interval (the line through the diamond)."""
+def fig_forest(hid: str, m: pd.Series, hyps: pd.DataFrame, models: list[str], test: str) -> str:
+    """Forest plot of one meta.tsv row: the models of its stratum (model ids), the pooled diamond
+    and the 95% prediction interval (the line through the diamond)."""
     method = str(m["scoring_method"]) if not _isnan(m.get("scoring_method")) else str(m["method"])
     weights, in_stratum = _meta_models(m)
+    model_col = "model" if "model" in hyps.columns else "dataset"
     rows = []
-    for d in datasets:
+    for d in models:
         if in_stratum is not None and d not in in_stratum:
             continue
-        sub = hyps[(hyps["hypothesis"] == hid) & (hyps["dataset"] == d) & (hyps["method"].astype(str) == method)]
+        sub = hyps[(hyps["hypothesis"] == hid) & (hyps[model_col] == d) & (hyps["method"].astype(str) == method)]
         if sub.empty:
             continue
         r = sub.iloc[0]

@@ -22,12 +22,13 @@ import yaml
 from markupsafe import Markup, escape
 
 from .. import plots as P
+from ..errors import InputFormatError
 from ..io import read_tsv, write_text
 from ..plots import fmt
 from . import evidence as E
 from . import figures as F
 from . import views as V
-from .sentences import first_screen
+from .sentences import first_screen, regulator_sentences
 from .tables import (
     MODEL_TYPES,
     QC_NAMES,
@@ -37,6 +38,9 @@ from .tables import (
     hypothesis_info,
     isnan,
     load_report_data,
+    model_ids,
+    model_of,
+    model_order,
     models_of,
     read_uns,
 )
@@ -88,29 +92,53 @@ def script_hash(script: str) -> str:
 
 
 def build_report(config: dict, datasets: list[str], data: ReportData) -> str:
-    """The report as one HTML string."""
+    """The report as one HTML string.
+
+    Parameters:
+        config: the run's config; datasets: data-set ids (Data and QC sections);
+        data: the tables (ReportData; its `models` hold the per-model tables).
+    The models (verdict-matrix columns, evidence cards, genes sections) are those of the
+    hypotheses table's `model` column (`tables.model_order`): resistance models first, then
+    regulator comparisons grouped by comparison.
+    """
     hinfo = hypothesis_info(data.catalogue, config, data.hypotheses)
-    models = models_of(config, datasets)
+    ids = [m for m in model_order(config, datasets, data.hypotheses) if m in data.models]
+    unread = sorted(set(data.hypotheses["model"].astype(str)) - set(ids))
+    if unread:
+        raise InputFormatError(
+            f"results/summary/hypotheses.tsv, field `model`: model(s) {', '.join(unread)} have no per-model tables "
+            f"among the report's inputs (results/{{model}}/de.tsv, gsea.tsv, camera.tsv, controls.tsv for the models "
+            f"{', '.join(data.models)} of the config's data sets {', '.join(datasets)}); a model id is `{{ds}}` or "
+            "`{ds}/{contrast}` (config `contrasts:`)")
+    models = models_of(config, ids)
+    own = {d: model_of(d, config["datasets"].get(d, {}) or {}) for d in datasets}  # a data set's own heading
     primary = config["scoring"]["primary"]
+    fdr = config["hypotheses"]["fdr"]
     script = static("tables.js")
+    columns = V.matrix_columns(ids, models)
     context = {
         "title": config.get("report", {}).get("title", "IGF1R resistance report"),
         "css": Markup(static("report.css")), "script": Markup(script), "script_hash": script_hash(script),
-        "config": config, "datasets": datasets, "models": models, "primary": primary,
-        "fdr": config["hypotheses"]["fdr"], "display": F.DISPLAY,
+        "config": config, "datasets": datasets, "model_ids": ids, "models": models, "primary": primary,
+        "fdr": fdr, "display": F.DISPLAY,
         "low_quantile": config.get("de", {}).get("low_expression_quantile"),
         "has_percentile": bool(data.hypotheses["random_percentile"].notna().any()),
         "families": first_screen(hinfo, data.hypotheses, models, data.catalogue),
-        "dataset_rows": V.dataset_rows(config, datasets, data, models),
-        "matrix": V.matrix_view(datasets, data, hinfo, models), "legend": V.legend(),
+        "has_regulators": any(m.regulator for m in models.values()),
+        "regulators": regulator_sentences(hinfo, data.hypotheses, models, data.models, fdr),
+        "dataset_rows": V.dataset_rows(config, ids, data, models),
+        "matrix": V.matrix_view(ids, data, hinfo, models), "legend": V.legend(),
+        "column_groups": columns if len(columns) > 1 else [],
         "model_types": [(k, v) for k, v in MODEL_TYPES.items()],
-        "data_views": [V.data_view(d, config["datasets"].get(d, {}) or {}, models[d], data.datasets[d])
+        "data_views": [V.data_view(d, config["datasets"].get(d, {}) or {}, own[d], data.datasets[d],
+                                   V.contrast_rows(d, [m for m in models.values() if m.dataset == d and m.contrast],
+                                                   data.hypotheses))
                        for d in datasets],
         "qc_views": [V.qc_view(d, data.datasets[d], data.qc_settings, primary) for d in datasets],
-        "mechanisms": E.mechanisms_view(config, datasets, data, hinfo, models),
+        "mechanisms": E.mechanisms_view(config, ids, data, hinfo, models),
         "all_rows": E.hypotheses_table(data, models),
-        "genes": [E.genes_view(d, data.datasets[d], data.catalogue, hinfo, config) for d in datasets],
-        "meta": E.meta_view(datasets, data, hinfo), "m": E.methods_view(config, data),
+        "genes": [E.genes_view(m, data.models[m], data.catalogue, hinfo, config) | {"model": models[m]} for m in ids],
+        "meta": E.meta_view(ids, data, hinfo), "m": E.methods_view(config, data),
     }
     return environment().get_template("report.html.j2").render(**context)
 
@@ -120,22 +148,27 @@ def section_run_costs(bench: pd.DataFrame) -> str:
     return environment().get_template("run_costs.html.j2").render(m=E.run_costs_view(bench))
 
 
-def forest_overview(datasets: list[str], data: ReportData, hinfo: dict[str, dict]) -> str:
-    """All pooled effects in one standalone SVG (for `snakemake --report`)."""
-    return "".join(F.fig_forest(str(m["hypothesis"]), m, data.hypotheses, datasets,
+def forest_overview(models: list[str], data: ReportData, hinfo: dict[str, dict]) -> str:
+    """All pooled effects in one standalone SVG (for `snakemake --report`); `models`: model ids."""
+    return "".join(F.fig_forest(str(m["hypothesis"]), m, data.hypotheses, models,
                                 str(hinfo.get(str(m["hypothesis"]), {}).get("test", "group")))
                    for _, m in data.meta.drop_duplicates("hypothesis").iterrows())
 
 
 def run_report(inputs: dict, config: dict, datasets: list[str], out: str, log: logging.Logger,
-               qc_settings: dict | None = None, forest_out: str | None = None) -> None:
-    """Read the tables the pipeline wrote (all declared as the rule's inputs) and write the report."""
-    data = load_report_data(inputs, datasets, qc_settings)
+               qc_settings: dict | None = None, forest_out: str | None = None,
+               models: list[str] | None = None) -> None:
+    """Read the tables the pipeline wrote (all declared as the rule's inputs) and write the report.
+
+    `models`: the model ids of the per-model inputs, in their order (default: the config's,
+    `tables.model_ids`)."""
+    models = list(models) if models is not None else [m for m in model_ids(config) if m.split("/")[0] in datasets]
+    data = load_report_data(inputs, datasets, qc_settings, models=models, config=config)
     write_text(build_report(config, datasets, data), out)
     log.info("report written: %s (%.2f MB)", out, Path(out).stat().st_size / 1e6)
     if forest_out:
         hinfo = hypothesis_info(data.catalogue, config, data.hypotheses)
-        write_text(F._svg_document(forest_overview(datasets, data, hinfo)), forest_out)
+        write_text(F._svg_document(forest_overview(models, data, hinfo)), forest_out)
 
 
 FIGURES = {

@@ -93,16 +93,25 @@ def figure(svg: str, fig_id: str = "") -> dict:
 # --------------------------------------------------------------------------- 1. first screen
 
 
-def dataset_rows(config: dict, datasets: list[str], data: ReportData, models: dict[str, Model]) -> list[dict]:
-    """One row per data set: model, type, group sizes, QC outliers and the controls' status."""
+def dataset_rows(config: dict, model_ids: list[str], data: ReportData, models: dict[str, Model]) -> list[dict]:
+    """One row per model: data set, contrast, type, group sizes, QC outliers and the controls' status.
+    A plain data set's group sizes come from its prepared data; a contrast's from its hypotheses rows."""
     rows = []
-    for d in datasets:
-        t = data.datasets[d]
+    for m in model_ids:
+        model = models[m]
+        t = data.models[m]
         dsu = t.uns.get("dataset", {})
         flagged = t.qc["outliers"].loc[t.qc["outliers"]["outlier"].map(truthy), "sample"].astype(str).tolist()
-        rows.append({"id": d, "url": geo_url(d), "anchor": anchor("data", d), "model": models[d],
-                     "n_resistant": _count(dsu.get("n_resistant")), "n_sensitive": _count(dsu.get("n_sensitive")),
-                     "n_excluded": _count(dsu.get("n_excluded")), "outliers": ", ".join(flagged) or "none",
+        n_test, n_ref, n_excluded = dsu.get("n_resistant"), dsu.get("n_sensitive"), dsu.get("n_excluded")
+        if model.contrast:
+            sizes = data.hypotheses.loc[data.hypotheses["model"] == m, ["n_resistant", "n_sensitive"]].dropna()
+            n_test, n_ref = (sizes.iloc[0, 0], sizes.iloc[0, 1]) if len(sizes) else (None, None)
+            n_excluded = None
+        rows.append({"id": model.dataset, "url": geo_url(model.dataset), "anchor": anchor("data", model.dataset),
+                     "model": model, "contrast": model.contrast,
+                     "n_resistant": _count(n_test), "n_sensitive": _count(n_ref),
+                     "n_excluded": _count(n_excluded) if not model.contrast else "",
+                     "outliers": ", ".join(flagged) or "none",
                      "controls": controls_status(t.controls), "controls_detail": controls_detail(t.controls)})
     return rows
 
@@ -121,20 +130,37 @@ def controls_detail(controls: pd.DataFrame | None) -> str:
         return ""
     words = []
     for _, r in controls.iterrows():
-        passed = "not measured" if isnan(r.get("passed")) else ("passed" if truthy(r["passed"]) else "failed")
+        # no pass/fail: say why (controls.py's `observed`: no_significant_change, not_measurable, not_measured)
+        why = "not measured" if isnan(r.get("observed")) or str(r.get("observed")) in ("up", "down") \
+            else str(r["observed"]).replace("_", " ")
+        passed = why if isnan(r.get("passed")) else ("passed" if truthy(r["passed"]) else "failed")
         words.append(f"{r.get('gene')} {r.get('expected')}: {passed}")
     return "; ".join(words)
 
 
-def matrix_view(datasets: list[str], data: ReportData, hinfo: dict[str, dict],
+def matrix_columns(model_ids: list[str], models: dict[str, Model]) -> list[dict]:
+    """Column groups of the verdict matrix: one per comparison (resistance first, as ordered by
+    `model_order`), each with its models; a header row names them when there are several."""
+    groups: list[dict] = []
+    for m in model_ids:
+        model = models[m]
+        if not groups or groups[-1]["comparison"] != model.comparison:
+            name = ("resistant vs sensitive" if not model.regulator else
+                    f"{model.comparison}: {model.test_group} vs {model.reference_group}")
+            groups.append({"comparison": model.comparison, "name": name, "models": []})
+        groups[-1]["models"].append(m)
+    return groups
+
+
+def matrix_view(model_ids: list[str], data: ReportData, hinfo: dict[str, dict],
                 models: dict[str, Model]) -> list[dict]:
     """The verdict matrix: one row per hypothesis, one cell per model, then the pooled verdict."""
-    prim = primary_rows(data.hypotheses).set_index(["hypothesis", "dataset"])
+    prim = primary_rows(data.hypotheses).set_index(["hypothesis", "model"])
     meta = overall_meta(data.meta).set_index("hypothesis") if len(data.meta) else pd.DataFrame()
     rows = []
     for hid, h in hinfo.items():
         cells = []
-        for d in datasets:
+        for d in model_ids:
             if (hid, d) not in prim.index:
                 cells.append(None)
                 continue
@@ -164,20 +190,40 @@ def legend() -> list[dict]:
 # --------------------------------------------------------------------------- 2. data
 
 
-def data_view(d: str, settings: dict, model: Model, t: DatasetTables) -> dict:
+def contrast_rows(d: str, models: list[Model], hyps: pd.DataFrame) -> list[dict]:
+    """The contrasts of a data set with a design: comparison, levels, group sizes, drug."""
+    out = []
+    for m in models:
+        sizes = hyps.loc[hyps["model"] == m.key, ["n_resistant", "n_sensitive"]].dropna()
+        out.append({"model": m, "anchor": anchor("genes", m.key),
+                    "n_test": _count(sizes.iloc[0, 0]) if len(sizes) else NOT_AVAILABLE,
+                    "n_reference": _count(sizes.iloc[0, 1]) if len(sizes) else NOT_AVAILABLE})
+    return out
+
+
+def data_view(d: str, settings: dict, model: Model, t: DatasetTables, contrasts: list[dict] | None = None) -> dict:
+    """The Data section of one data set; `contrasts`: its contrasts (contrast_rows), [] for a plain data set."""
     uns, samples = t.uns, t.samples
     ds = uns.get("dataset", {})
     log2 = uns.get("log2", {})
     regex = {"resistant": ds.get("group_resistant_regex"), "sensitive": ds.get("group_sensitive_regex")}
     table = samples.copy()
-    table["matched regex"] = table["group"].map(lambda g: regex.get(g, "neither regex"))
-    cols = [c for c in ["sample", "group", "group_field", "group_value", "matched regex", "title", "source_name_ch1"]
-            if c in table.columns]
+    design = settings.get("design") or {}
+    if "group" not in table.columns:  # a data set with a design: samples carry the factor's levels
+        factor = design.get("factor")
+        table["group"] = table[factor].astype(str) if factor in table.columns else NOT_AVAILABLE
+    if not contrasts:
+        table["matched regex"] = table["group"].map(lambda g: regex.get(g, "neither regex"))
+    cols = [c for c in ["sample", "group", *design.get("covariates", []), design.get("pair_by"), "group_field",
+                        "group_value", "matched regex", "title", "source_name_ch1"]
+            if c and c in table.columns]
+    cols = list(dict.fromkeys(cols))
     kept = table[table["group"] != "excluded"][cols]
     excluded = table[table["group"] == "excluded"][cols]
     floor = t.noise_floor
     return {
         "id": d, "url": geo_url(d), "anchor": anchor("data", d), "settings": settings, "model": model,
+        "contrasts": contrasts or [], "design": design,
         "ds": {k: _count(v) if k.startswith("n_") else v for k, v in ds.items()},
         "log2": log2, "probes": {k: _count(v) if k.startswith("n_") else v
                                  for k, v in (uns.get("probe_collapse") or {}).items()},
