@@ -86,10 +86,10 @@ def test_limma_through_the_tissue_design_equals_r(prepared, samples):
 
 
 def test_config_block_follows_contract_3(samples):
-    """.test/config_panel.yaml: the P53_NCI60 block the lead enables with the design plumbing."""
+    """The demo config's P53_NCI60 block."""
     import yaml
 
-    block = yaml.safe_load((REPO / ".test/config_panel.yaml").read_text())["datasets"]["P53_NCI60"]
+    block = yaml.safe_load((REPO / "config.yaml").read_text())["datasets"]["P53_NCI60"]
     assert block["type"] == "matrix"
     assert (REPO / block["matrix"]).is_file() and (REPO / block["samples"]).is_file()
     assert block["design"] == {"factor": "TP53_status", "covariates": ["tissue"]}
