@@ -94,3 +94,18 @@ def test_pool_restricts_the_random_genes():
     assert set(null.diff.index[drawn.ravel()]) <= set(pool)
     with pytest.raises(ValueError, match="no competitive null"):
         CompetitiveNull(expr, groups, "gsva")
+
+
+def test_a_set_filling_most_of_its_bin_is_drawn_without_repeats():
+    """106 of a bin's 130 genes in one set (as HALLMARK EMT in the NCI-60 panel's top bin): a
+    row without a repeat by rejection alone has probability ~1e-40; the draw must still end,
+    without repeats, from the bin."""
+    expr, groups = data(n_genes=260)
+    null = CompetitiveNull(expr, groups, "singscore", n_bins=2)
+    top = null.bins[1]
+    genes = list(null.position.index[top[:106]])
+    drawn = null._draw(genes, 300, np.random.default_rng(0))
+    assert drawn.shape == (300, 106)
+    assert all(len(set(row)) == 106 for row in drawn)
+    assert set(drawn.ravel()) <= set(top)
+    assert len(set(drawn.ravel())) == len(top)  # every gene of the bin gets drawn

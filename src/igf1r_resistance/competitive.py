@@ -39,6 +39,10 @@ from scipy.stats import rankdata
 LINEAR_METHODS = ("singscore", "zscore")
 
 
+#: rejection rounds before the rows still repeating a gene are drawn without replacement
+MAX_REDRAWS = 50
+
+
 @dataclass(frozen=True)
 class CompetitiveResult:
     """One set's place among its random sets (see :func:`competitive_test`)."""
@@ -121,12 +125,21 @@ class CompetitiveNull:
                 raise ValueError(f"expression bin {b} holds {len(candidates)} genes, fewer than the "
                                  f"set's {len(cols)} genes in it")
             pick = rng.integers(0, len(candidates), size=(n_random, len(cols)))
-            while len(cols) > 1:  # redraw the rows that repeat a gene
+            for attempt in range(MAX_REDRAWS + 1):  # redraw the rows that repeat a gene
+                if len(cols) < 2:
+                    break
                 srt = np.sort(pick, axis=1)
                 bad = np.flatnonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1))
                 if not len(bad):
                     break
-                pick[bad] = rng.integers(0, len(candidates), size=(len(bad), len(cols)))
+                if attempt < MAX_REDRAWS:
+                    pick[bad] = rng.integers(0, len(candidates), size=(len(bad), len(cols)))
+                else:
+                    # many of a bin's genes in one set (e.g. 106 of 428): a row without a repeat
+                    # is too rare to wait for; the first k of a random order are a draw without
+                    # replacement from the same (uniform) distribution
+                    order = np.argsort(rng.random((len(bad), len(candidates))), axis=1)
+                    pick[bad] = order[:, : len(cols)]
             out[:, cols] = candidates[pick]
         return out
 
