@@ -402,7 +402,7 @@ def _hypothesis_inputs(dataset: str, adata_path: str, scores_path: str, gene_set
         raise InputFormatError(f"data set {dataset}: {scores_path} holds no scores")
     scores["sample"] = scores["sample"].astype(str)
     _, _, hyps = gs.collect(gene_set_config["catalogue"], gene_set_config["gmt"], hyp_config["extra"])
-    hyps = gs.applicable(hyps, drug_class)
+    hyps = gs.applicable(hyps, drug_class, _comparison(model))
     sets = GeneSetsUsed.read(gene_sets_path)
     used, full = sets.used, sets
     settings = HypothesisSettings(
