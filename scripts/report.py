@@ -5,7 +5,7 @@
 """
 
 from igf1r_resistance.report import run_figures, run_report
-from igf1r_resistance.runner import run_step
+from igf1r_resistance.workflow.runner import run_step
 
 
 def step(smk, log):

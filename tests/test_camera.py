@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from igf1r_resistance.limma import CAMERA_COLUMNS, LimmaInputError, camera, zscore_t_hill
+from igf1r_resistance.tl._limma import CAMERA_COLUMNS, LimmaInputError, camera, zscore_t_hill
 
 REF = Path(__file__).parent / "data" / "reference"
 RTOL = 1e-6

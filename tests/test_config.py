@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from igf1r_resistance.config import validate_config
 from igf1r_resistance.errors import ConfigError
+from igf1r_resistance.workflow.config import validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"

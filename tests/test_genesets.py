@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from igf1r_resistance.errors import ConfigError, InputFormatError
-from igf1r_resistance.genesets import (
+from igf1r_resistance.genesets.catalogue import (
     GeneSet,
     collect,
     format_gmt,
@@ -42,7 +42,7 @@ def test_catalogue_covers_mechanisms_md():
 
 
 def test_catalogue_symbols_are_current_hgnc():
-    from igf1r_resistance.symbols import SymbolMapper
+    from igf1r_resistance.pp.symbols import SymbolMapper
 
     mapper = SymbolMapper.from_file(REPO / "workflow/resources/hgnc_symbols.tsv.gz")
     _, sets, _ = load_catalogue(CATALOGUE)

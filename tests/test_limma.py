@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from igf1r_resistance import limma
-from igf1r_resistance.limma import (
+from igf1r_resistance.tl import _limma as limma
+from igf1r_resistance.tl._limma import (
     LimmaInputError,
     moderated_t,
     natural_spline_basis,

@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import limma, local_data, qc
-from igf1r_resistance import prepare as prep
-from igf1r_resistance.genesets import GeneSet
-from igf1r_resistance.prepare import _gather_inplace, apply_log2, finite_quantiles, take
-from igf1r_resistance.steps import finite_rows, scorable_genes
+from igf1r_resistance.genesets.catalogue import GeneSet
+from igf1r_resistance.io import local_data
+from igf1r_resistance.pp import prepare as prep
+from igf1r_resistance.pp.prepare import _gather_inplace, apply_log2, finite_quantiles, take
+from igf1r_resistance.tl import _limma as limma
+from igf1r_resistance.tl import qc
+from igf1r_resistance.workflow.steps import finite_rows, scorable_genes
 
 
 def peak_bytes(fn, *args, **kwargs):
@@ -234,7 +236,7 @@ def test_read_matrix_fills_one_buffer(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_prepare_matrix_chunked_equals_whole(tmp_path, monkeypatch, gz):
-    from igf1r_resistance.symbols import SymbolMapper
+    from igf1r_resistance.pp.symbols import SymbolMapper
 
     path, table = write_cohort(tmp_path, gz=gz)
     sheet = tmp_path / "samples.tsv"

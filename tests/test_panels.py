@@ -9,9 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import stats
-from igf1r_resistance.linear_model import DesignError
-from igf1r_resistance.panels import linear_association, partial_spearman, stratified_permutation_p
+from igf1r_resistance.tl import stats
+from igf1r_resistance.tl.linear_model import DesignError
+from igf1r_resistance.tl.panels import (
+    linear_association,
+    partial_spearman,
+    stratified_permutation_p,
+)
 
 REF = Path(__file__).parent / "data/reference"
 

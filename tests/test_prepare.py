@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from igf1r_resistance.errors import ConfigError, GroupingError
-from igf1r_resistance.prepare import (
+from igf1r_resistance.pp.prepare import (
     apply_log2,
     assign_groups,
     collapse_probes,

@@ -37,7 +37,7 @@ def test_demo_writes_every_contract_file(demo_run: Path):
     summary = pd.read_csv(demo_run / "results/summary/hypotheses.tsv", sep="\t")
     assert set(summary["dataset"]) == set(DATASETS)
     # the verdict words of issue 13 (docs/verdicts.md, stats.VERDICTS)
-    from igf1r_resistance.stats import VERDICTS
+    from igf1r_resistance.tl.stats import VERDICTS
 
     assert set(summary["verdict"]) <= set(VERDICTS)
     conf = summary[summary["confirmatory"].astype(str).str.lower() == "true"]
@@ -131,7 +131,7 @@ def test_demo_h5ad_records_decisions(demo_run: Path):
 def test_rule_logs_carry_library_lines(demo_run: Path):
     """The scoring module's own log lines (not only the step's) reach logs/score/{ds}.log."""
     logs = "".join(p.read_text() for p in sorted((demo_run / "logs/score").glob("*.log")))
-    assert "[igf1r_resistance.scoring] scoring:" in logs
+    assert "[igf1r_resistance.tl.scoring] scoring:" in logs
 
 
 def test_second_run_reruns_nothing(demo_run: Path):

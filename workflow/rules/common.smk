@@ -8,11 +8,11 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from igf1r_resistance.config import dataset_type, validate_config  # noqa: E402
+from igf1r_resistance.workflow.config import dataset_type, validate_config  # noqa: E402
 from igf1r_resistance.errors import ConfigError  # noqa: E402
-from igf1r_resistance import resources  # noqa: E402
-from igf1r_resistance.acquire import mirrored_sources  # noqa: E402
-from igf1r_resistance.probes import JETSET_PLATFORMS  # noqa: E402
+from igf1r_resistance.workflow import resources  # noqa: E402
+from igf1r_resistance.io.acquire import mirrored_sources  # noqa: E402
+from igf1r_resistance.pp.probes import JETSET_PLATFORMS  # noqa: E402
 
 try:
     config = validate_config(
@@ -135,7 +135,7 @@ def all_outputs():
 
 def input_mb(*names, floor_mb=0, correlation=False):
     """Resource function: memory grows with the size of the named inputs
-    (igf1r_resistance.resources.mem_mb), plus the samples x samples correlation matrix
+    (igf1r_resistance.workflow.resources.mem_mb), plus the samples x samples correlation matrix
     of the `adata` input when `correlation` is set (QC)."""
 
     def mem_mb(wildcards, input, attempt):

@@ -3,9 +3,9 @@
 # N comes from the config, so the DAG is known without reading data; chunk k scores the
 # k-th contiguous block of samples for the sample-wise methods (singscore, raw ssGSEA) and
 # the k-th block of gene sets for the cohort-wide ones (gsva, zscore, plage, score_genes),
-# blocks [k n // N, (k + 1) n // N) (src/igf1r_resistance/chunks.py, docs/cluster.md).
+# blocks [k n // N, (k + 1) n // N) (src/igf1r_resistance/workflow/chunks.py, docs/cluster.md).
 
-from igf1r_resistance.chunks import score_inputs, score_mem_mb
+from igf1r_resistance.workflow.chunks import score_inputs, score_mem_mb
 
 SCORING_CHUNKS = config["scoring"]["chunks"]
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..io import read_tsv
+from ..io.files import read_tsv
 
 NOT_AVAILABLE = "not available"
 QC_NAMES = ["pca", "pca_variance", "distributions", "columns", "correlation", "outliers", "set_heatmaps",

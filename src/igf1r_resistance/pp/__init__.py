@@ -1,0 +1,1 @@
+"""Preprocessing: log2 rule, probe -> gene, symbols, noise floor, RNA-seq counts, single cell."""

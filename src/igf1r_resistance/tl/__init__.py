@@ -1,0 +1,1 @@
+"""Statistics: gene-set scoring, limma, camera/GSEA, hypotheses, meta-analysis, QC statistics."""
