@@ -67,8 +67,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 from igf1r_resistance.genesets import catalogue as gs  # noqa: E402
+from igf1r_resistance.tl._camera import camera  # noqa: E402
 from igf1r_resistance.tl._gsea import gsea_sets  # noqa: E402
-from igf1r_resistance.tl._limma import camera  # noqa: E402
 
 DOC = C.REPO / "docs" / "benchmarks.md"
 RESULTS = C.REPO / "benchmarks" / "results"

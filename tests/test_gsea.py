@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from igf1r_resistance.genesets import catalogue as gs
+from igf1r_resistance.tl._camera import CAMERA_COLUMNS
 from igf1r_resistance.tl._gsea import GSEA_COLUMNS, gsea_sets, preranked, running_sum, set_parts
-from igf1r_resistance.tl._limma import CAMERA_COLUMNS
 from igf1r_resistance.workflow.steps import run_gsea
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,7 +138,7 @@ def test_gsea_step_writes_gsea_and_camera_for_every_set(tmp_path) -> None:
     # camera with the fixed and with the estimated inter-gene correlation (issue 13 item 1)
     assert list(cam.columns) == [*CAMERA_COLUMNS, "correlation_estimated", "p_value_estimated_cor", "note"]
     g, c = gsea.set_index("gene_set"), cam.set_index("gene_set")
-    from igf1r_resistance.tl._limma import camera as limma_camera
+    from igf1r_resistance.tl._camera import camera as limma_camera
     from igf1r_resistance.workflow.steps import load_expression
 
     _, expr, groups = load_expression(adata)

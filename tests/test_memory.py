@@ -19,8 +19,7 @@ from igf1r_resistance.genesets.catalogue import GeneSet
 from igf1r_resistance.io import local_data
 from igf1r_resistance.pp import prepare as prep
 from igf1r_resistance.pp.prepare import _gather_inplace, apply_log2, finite_quantiles, take
-from igf1r_resistance.tl import _limma as limma
-from igf1r_resistance.tl import qc
+from igf1r_resistance.tl import _camera, qc
 from igf1r_resistance.workflow.steps import finite_rows, scorable_genes
 
 
@@ -156,9 +155,9 @@ def test_camera_in_blocks_equals_one_block(monkeypatch, options):
     expr, groups = cohort(missing=0.002)
     rng = np.random.default_rng(2)
     sets = {f"SET{k}": list(rng.choice(expr.index, int(rng.integers(1, 30)), replace=False)) for k in range(8)}
-    whole = limma.camera(expr, groups, sets, **options)
-    monkeypatch.setattr(limma, "_BLOCK_CELLS", 333)
-    blocked = limma.camera(expr, groups, sets, **options)
+    whole = _camera.camera(expr, groups, sets, **options)
+    monkeypatch.setattr(_camera, "_BLOCK_CELLS", 333)
+    blocked = _camera.camera(expr, groups, sets, **options)
     pd.testing.assert_frame_equal(blocked, whole, check_exact=False, rtol=1e-12, atol=0)
 
 
@@ -166,8 +165,8 @@ def test_camera_does_not_copy_the_matrix(monkeypatch):
     expr, groups = cohort(n_genes=4000, n_samples=200)
     sets = {"A": list(expr.index[:50]), "B": list(expr.index[100:120])}
     matrix_bytes = expr.to_numpy().nbytes
-    monkeypatch.setattr(limma, "_BLOCK_CELLS", 2**15)  # 1/25 of the matrix
-    _, peak = peak_bytes(limma.camera, expr, groups, sets, inter_gene_cor=None)
+    monkeypatch.setattr(_camera, "_BLOCK_CELLS", 2**15)  # 1/25 of the matrix
+    _, peak = peak_bytes(_camera.camera, expr, groups, sets, inter_gene_cor=None)
     assert peak < 0.5 * matrix_bytes  # before: residuals and a where() temporary, 2x the matrix
 
 

@@ -174,7 +174,7 @@ def camera(
     """Competitive gene-set test (limma's ``camera``) of `resistant` versus `sensitive`.
 
     Wu & Smyth 2012, Nucleic Acids Res 40:e133; equal to R limma 3.54 via
-    :func:`igf1r_resistance.tl._limma.camera`. Genes with a missing value are left out; a set
+    :func:`igf1r_resistance.tl._camera.camera`. Genes with a missing value are left out; a set
     with a down part is tested as ``NAME_UP`` and ``NAME_DN``.
 
     Parameters
@@ -197,8 +197,8 @@ def camera(
     ``None`` (or the copy): ``adata.uns[key_added]`` is camera's table (``gene_set, n_genes,
     correlation, direction, p_value, fdr``), one row per set part.
     """
+    from ._camera import camera as camera_kernel
     from ._gsea import set_parts
-    from ._limma import camera as camera_kernel
 
     adata = _target(adata, copy)
     expr, sets = _complete_sets(adata, gene_sets, layer, min_size)

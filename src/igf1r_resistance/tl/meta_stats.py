@@ -106,7 +106,9 @@ def zeroin(f: Callable[[float], float], ax: float, bx: float, fa: float, fb: flo
         The root approximation R returns (also after ``maxit`` iterations, as R does with a
         warning).
     """
-    from ._limma import _zeroin2  # the one port of R_zeroin2 (limma's fitFDistRobustly uses it too)
+    from ._squeeze_var import (
+        _zeroin2,  # the one port of R_zeroin2 (limma's fitFDistRobustly uses it too)
+    )
 
     return _zeroin2(f, ax, bx, fa, fb, tol, maxit)
 

@@ -294,8 +294,8 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_set_config: dict,
     a hypothesis' `min_genes`). Up/down sets are tested as NAME_UP and NAME_DN. Every set
     gets a row in both tables; sets too small to test carry NaN and a `note`.
     """
+    from ..tl._camera import CAMERA_COLUMNS, camera
     from ..tl._gsea import preranked, set_parts
-    from ..tl._limma import CAMERA_COLUMNS, camera
 
     de = read_tsv(de_path)
     de["gene"] = de["gene"].astype(str)
