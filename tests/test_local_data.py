@@ -17,7 +17,7 @@ from igf1r_resistance.io.local_data import (
     read_matrix,
     read_sample_sheet,
 )
-from igf1r_resistance.pp.prepare import assign_numeric_groups, group_samples, parse_numbers
+from igf1r_resistance.pp.groups import assign_numeric_groups, group_samples, parse_numbers
 from igf1r_resistance.pp.symbols import SymbolMapper
 from igf1r_resistance.workflow.config import validate_config
 from igf1r_resistance.workflow.steps import de_options

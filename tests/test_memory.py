@@ -17,8 +17,10 @@ import pytest
 
 from igf1r_resistance.genesets.catalogue import GeneSet
 from igf1r_resistance.io import local_data
+from igf1r_resistance.pp import log_scale
 from igf1r_resistance.pp import prepare as prep
-from igf1r_resistance.pp.prepare import _gather_inplace, apply_log2, finite_quantiles, take
+from igf1r_resistance.pp.log_scale import apply_log2, finite_quantiles
+from igf1r_resistance.pp.prepare import _gather_inplace, take
 from igf1r_resistance.tl import _camera, qc
 from igf1r_resistance.workflow.steps import finite_rows, scorable_genes
 
@@ -81,14 +83,14 @@ def test_finite_quantiles_of_nothing_finite():
     n, q = finite_quantiles(np.full((50, 3), np.nan), [0.5, 1.0], block_cells=8)
     assert n == 0 and np.isnan(q).all()
     with pytest.raises(ValueError, match="no finite"):
-        prep.geo2r_needs_log2(np.full((50, 3), np.nan))
+        log_scale.geo2r_needs_log2(np.full((50, 3), np.nan))
 
 
 def test_log2_in_place_equals_the_copy(monkeypatch):
     expr, _ = cohort(missing=0.05)
     linear = pd.DataFrame(np.exp2(expr.to_numpy()) - 20, index=expr.index, columns=expr.columns)
     reference, ref_decision = apply_log2(linear.copy(), "yes")
-    monkeypatch.setattr(prep, "BLOCK_CELLS", 97)
+    monkeypatch.setattr(log_scale, "BLOCK_CELLS", 97)
     owned = linear.copy()
     out, decision = apply_log2(owned, "yes", inplace=True)
     assert np.shares_memory(out.to_numpy(), owned.to_numpy())
@@ -246,7 +248,8 @@ def test_prepare_matrix_chunked_equals_whole(tmp_path, monkeypatch, gz):
     settings = {"type": "matrix", "log2": "auto"}
     whole = local_data.prepare_matrix("c", settings, str(path), str(sheet), schema, mapper)
     monkeypatch.setattr(local_data, "MATRIX_CHUNK_CELLS", 50)
-    monkeypatch.setattr(prep, "BLOCK_CELLS", 64)
+    monkeypatch.setattr(prep, "BLOCK_CELLS", 64)  # probe selection in place
+    monkeypatch.setattr(log_scale, "BLOCK_CELLS", 64)  # the log2 rule's quantiles and log
     chunked = local_data.prepare_matrix("c", settings, str(path), str(sheet), schema, mapper)
     assert np.array_equal(chunked.adata.X, whole.adata.X)
     assert list(chunked.adata.var_names) == list(whole.adata.var_names)

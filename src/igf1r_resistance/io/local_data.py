@@ -27,17 +27,9 @@ import pandas as pd
 
 from ..errors import InputFormatError
 from ..pp.gene_ids import annotation_for
-from ..pp.prepare import (
-    INTERMEDIATE,
-    RESISTANT,
-    SENSITIVE,
-    PreparedDataset,
-    apply_log2,
-    assemble,
-    collapse_probes,
-    group_samples,
-    take,
-)
+from ..pp.groups import INTERMEDIATE, RESISTANT, SENSITIVE, group_samples
+from ..pp.log_scale import apply_log2
+from ..pp.prepare import PreparedDataset, assemble, collapse_probes, take
 
 DEFAULT_GROUPS = {"by": "group", "resistant": "^resistant$", "sensitive": "^sensitive$"}
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def log2(adata: AnnData, mode: str = "auto", *, copy: bool = False) -> AnnData | None:
     """Put `adata.X` on the log2 scale by GEO2R's rule (Barrett et al. 2013, Nucleic Acids Res
-    41:D991), as the workflow's preparation does (:func:`igf1r_resistance.pp.prepare.apply_log2`).
+    41:D991), as the workflow's preparation does (:func:`igf1r_resistance.pp.log_scale.apply_log2`).
 
     Parameters
     ----------
@@ -34,7 +34,7 @@ def log2(adata: AnnData, mode: str = "auto", *, copy: bool = False) -> AnnData |
     ``None`` (or the copy): ``adata.X`` transformed when the rule says so (float64) and the
     decision with its quantiles in ``adata.uns["log2"]``.
     """
-    from .prepare import apply_log2
+    from .log_scale import apply_log2
 
     adata = adata.copy() if copy else adata
     expr, decision = apply_log2(expression_frame(adata), mode)

@@ -234,15 +234,8 @@ def prepare_geo_rnaseq(dataset: str, settings: dict, series_matrix: str, counts_
     log2-CPM transformed; the de step runs limma-trend (recorded in `.uns['de']`).
     """
     from ..io.series_matrix import read_series_matrix
-    from .prepare import (
-        EXCLUDED,
-        INTERMEDIATE,
-        RESISTANT,
-        SENSITIVE,
-        assemble,
-        collapse_probes,
-        group_samples,
-    )
+    from .groups import EXCLUDED, INTERMEDIATE, RESISTANT, SENSITIVE, group_samples
+    from .prepare import assemble, collapse_probes
 
     sm = read_series_matrix(series_matrix)
     counts = read_geo_counts(counts_path)

@@ -37,16 +37,8 @@ import scipy.sparse as sp
 from ..errors import ConfigError, GroupingError, InputFormatError
 from ..io.local_data import numeric_frame, plain_columns, read_table
 from .gene_ids import map_to_symbols
-from .prepare import (
-    EXCLUDED,
-    INTERMEDIATE,
-    RESISTANT,
-    SENSITIVE,
-    Grouping,
-    PreparedDataset,
-    assemble,
-    group_samples,
-)
+from .groups import EXCLUDED, INTERMEDIATE, RESISTANT, SENSITIVE, Grouping, group_samples
+from .prepare import PreparedDataset, assemble
 
 VALUE_TYPES = ("counts", "normalised", "log_normalised", "zscore")
 PSEUDOREPLICATION = (

@@ -304,7 +304,7 @@ def correlation_display(corr: pd.DataFrame, columns: pd.DataFrame) -> pd.DataFra
 def _ks_to_pooled(expr: pd.DataFrame, grid_size: int = 512) -> pd.Series:
     """Kolmogorov-Smirnov distance of each sample's values to the pooled values, evaluated
     on `grid_size` quantiles of the pooled distribution (arrayQualityMetrics' box plot rule)."""
-    from ..pp.prepare import finite_quantiles
+    from ..pp.log_scale import finite_quantiles
 
     values = expr.to_numpy(dtype=float)
     # exact quantiles of the pooled values without pooling them (a copy of the matrix);
