@@ -418,6 +418,53 @@ def fit_f_dist_robustly(
     if np.all(wtp < 1.0 / n):
         return {**non_robust, "df2_shrunk": np.full(n, non_robust["df2"])}
 
+    x, d1 = _at_largest_df1(x, df1, non_robust)
+
+    z = np.log(x)
+    ztrend = _r_trimmed_mean(z, wtp[1])
+    zresid = z - ztrend
+    zrq = np.quantile(zresid, prob)
+    zwins = np.clip(zresid, zrq[0], zrq[1])
+    zwmean = float(np.mean(zwins))
+    zwvar = float(np.mean((zwins - zwmean) ** 2) * n / (n - 1))
+
+    def winsorized_moments(df2: float) -> tuple[float, float]:
+        return _winsorized_log_f_moments(df2, d1, wtp)
+
+    mom_mean, mom_var = winsorized_moments(np.inf)
+    funval_inf = np.log(zwvar / mom_var)
+    if funval_inf <= 0:
+        ztc = ztrend + zwmean - mom_mean
+        return {"scale": float(np.exp(ztc)), "df2": float("inf"),
+                "df2_shrunk": _shrunk_df_infinite(np.exp(z - ztc), d1)}
+
+    def fun(u: float) -> float:
+        return float(np.log(zwvar / winsorized_moments(u / (1.0 - u))[1]))
+
+    if np.isinf(non_robust["df2"]):
+        return {**non_robust, "df2_shrunk": np.full(n, np.inf)}
+    rbx = non_robust["df2"] / (1.0 + non_robust["df2"])
+    funval_low = fun(rbx)
+    if funval_low >= 0:
+        df2 = float(non_robust["df2"])
+    else:
+        root = _zeroin2(fun, rbx, 1.0, funval_low, funval_inf, tol=1e-8)
+        df2 = root / (1.0 - root)
+    mom_mean, _ = winsorized_moments(df2)
+    ztc = ztrend + zwmean - mom_mean
+    s20 = float(np.exp(ztc))
+    return {"scale": s20, "df2": df2, "df2_shrunk": _shrunk_df(np.exp(z - ztc), d1, df2)}
+
+
+# 128-point Gauss-Legendre quadrature on [0, 1] (statmod::gauss.quad.prob(128))
+_GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(128)
+_GAUSS_NODES = (_GAUSS_NODES + 1.0) / 2.0
+_GAUSS_WEIGHTS = _GAUSS_WEIGHTS / 2.0
+
+
+def _at_largest_df1(x: np.ndarray, df1: np.ndarray, non_robust: dict) -> tuple[np.ndarray, float]:
+    """Variances with smaller df1 moved to the same tail probability at the largest df1
+    (fitFDistRobustly's first step, for unequal residual df); returns (x, largest df1)."""
     df1max = float(np.max(df1))
     lower = df1 < (df1max - 1e-14)
     if lower.any():
@@ -442,68 +489,45 @@ def fit_f_dist_robustly(
             )
         x = x.copy()
         x[lower] = fnew * s
-    d1 = df1max
+    return x, df1max
 
-    z = np.log(x)
-    ztrend = _r_trimmed_mean(z, wtp[1])
-    zresid = z - ztrend
-    zrq = np.quantile(zresid, prob)
-    zwins = np.clip(zresid, zrq[0], zrq[1])
-    zwmean = float(np.mean(zwins))
-    zwvar = float(np.mean((zwins - zwmean) ** 2) * n / (n - 1))
 
-    nodes_raw, weights_raw = np.polynomial.legendre.leggauss(128)
-    g_nodes = (nodes_raw + 1.0) / 2.0
-    g_weights = weights_raw / 2.0
+def _winsorized_log_f_moments(df2: float, d1: float, wtp: np.ndarray) -> tuple[float, float]:
+    """Mean and variance of a winsorised log F(d1, df2) (tails `wtp`), by quadrature."""
+    fq = _f_ppf(np.array([wtp[0], 1.0 - wtp[1]]), d1, df2)
+    zq = np.log(fq)
+    q = fq / (1.0 + fq)
+    nodes = q[0] + (q[1] - q[0]) * _GAUSS_NODES
+    fnodes = nodes / (1.0 - nodes)
+    znodes = np.log(fnodes)
+    dens = _f_pdf(fnodes, d1, df2) / (1.0 - nodes) ** 2
+    q21 = q[1] - q[0]
+    mean = q21 * np.sum(_GAUSS_WEIGHTS * dens * znodes) + np.sum(zq * wtp)
+    var = q21 * np.sum(_GAUSS_WEIGHTS * dens * (znodes - mean) ** 2) + np.sum((zq - mean) ** 2 * wtp)
+    return float(mean), float(var)
 
-    def winsorized_moments(df2: float) -> tuple[float, float]:
-        fq = _f_ppf(np.array([wtp[0], 1.0 - wtp[1]]), d1, df2)
-        zq = np.log(fq)
-        q = fq / (1.0 + fq)
-        nodes = q[0] + (q[1] - q[0]) * g_nodes
-        fnodes = nodes / (1.0 - nodes)
-        znodes = np.log(fnodes)
-        dens = _f_pdf(fnodes, d1, df2) / (1.0 - nodes) ** 2
-        q21 = q[1] - q[0]
-        mean = q21 * np.sum(g_weights * dens * znodes) + np.sum(zq * wtp)
-        var = q21 * np.sum(g_weights * dens * (znodes - mean) ** 2) + np.sum((zq - mean) ** 2 * wtp)
-        return float(mean), float(var)
 
-    mom_mean, mom_var = winsorized_moments(np.inf)
-    funval_inf = np.log(zwvar / mom_var)
-    if funval_inf <= 0:
-        ztc = ztrend + zwmean - mom_mean
-        s20 = float(np.exp(ztc))
-        fstat = np.exp(z - ztc)
-        tail_p = stats.chi2.sf(fstat * d1, d1)
-        r = stats.rankdata(fstat)
-        emp = (n - r + 0.5) / n
-        prob_not_outlier = np.minimum(tail_p / emp, 1.0)
-        df_pooled = n * d1
-        shrunk = np.full(n, np.inf)
-        outl = prob_not_outlier < 1
-        if outl.any():
-            shrunk[outl] = prob_not_outlier[outl] * df_pooled
-            o = np.argsort(tail_p, kind="stable")
-            shrunk[o] = np.maximum.accumulate(shrunk[o])
-        return {"scale": s20, "df2": float("inf"), "df2_shrunk": shrunk}
+def _shrunk_df_infinite(fstat: np.ndarray, d1: float) -> np.ndarray:
+    """Per-gene shrunk prior df when the robust df2 is infinite (outliers get finite df)."""
+    n = fstat.size
+    tail_p = stats.chi2.sf(fstat * d1, d1)
+    r = stats.rankdata(fstat)
+    emp = (n - r + 0.5) / n
+    prob_not_outlier = np.minimum(tail_p / emp, 1.0)
+    df_pooled = n * d1
+    shrunk = np.full(n, np.inf)
+    outl = prob_not_outlier < 1
+    if outl.any():
+        shrunk[outl] = prob_not_outlier[outl] * df_pooled
+        o = np.argsort(tail_p, kind="stable")
+        shrunk[o] = np.maximum.accumulate(shrunk[o])
+    return shrunk
 
-    def fun(u: float) -> float:
-        return float(np.log(zwvar / winsorized_moments(u / (1.0 - u))[1]))
 
-    if np.isinf(non_robust["df2"]):
-        return {**non_robust, "df2_shrunk": np.full(n, np.inf)}
-    rbx = non_robust["df2"] / (1.0 + non_robust["df2"])
-    funval_low = fun(rbx)
-    if funval_low >= 0:
-        df2 = float(non_robust["df2"])
-    else:
-        root = _zeroin2(fun, rbx, 1.0, funval_low, funval_inf, tol=1e-8)
-        df2 = root / (1.0 - root)
-    mom_mean, _ = winsorized_moments(df2)
-    ztc = ztrend + zwmean - mom_mean
-    s20 = float(np.exp(ztc))
-    fstat = np.exp(z - ztc)
+def _shrunk_df(fstat: np.ndarray, d1: float, df2: float) -> np.ndarray:
+    """Per-gene shrunk prior df for a finite robust df2: mixes df2 and an outlier df by the
+    probability that the gene's variance is not an outlier (Phipson et al. 2016)."""
+    n = fstat.size
     log_tail_p = _f_logsf(fstat, d1, df2)
     r = stats.rankdata(fstat)
     log_emp = np.log(n - r + 0.5) - np.log(n)
@@ -528,7 +552,7 @@ def fit_f_dist_robustly(
         shrunk[o] = np.maximum.accumulate(ordered)
     else:
         shrunk = np.full(n, df2)
-    return {"scale": s20, "df2": df2, "df2_shrunk": shrunk}
+    return shrunk
 
 
 def _f_isf(p: np.ndarray, df1: float, df2: float) -> np.ndarray:
