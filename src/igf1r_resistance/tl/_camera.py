@@ -112,20 +112,7 @@ def camera(
     # divided by its unscaled sd, and the residual effects span the within-group residuals.
     n_res = int(is_res.sum())
     n_sen = n_samples - n_res
-    mean_res = np.empty(n_genes)
-    mean_sen = np.empty(n_genes)
-    sigma2 = np.empty(n_genes)
-    amean = np.empty(n_genes) if trend_var else None
-    for start in range(0, n_genes, step):
-        sl = slice(start, min(start + step, n_genes))
-        block = complete_rows(sl)
-        mean_res[sl] = block[:, is_res].mean(axis=1)
-        mean_sen[sl] = block[:, ~is_res].mean(axis=1)
-        resid = block - np.where(is_res, mean_res[sl, None], mean_sen[sl, None])
-        sigma2[sl] = np.einsum("ij,ij->i", resid, resid) / df_residual
-        if amean is not None:
-            amean[sl] = block.mean(axis=1)
-        del block, resid
+    mean_res, mean_sen, sigma2, amean = _group_fit(complete_rows, is_res, n_genes, step, df_residual, trend_var)
     unscaled_t = (mean_res - mean_sen) / np.sqrt(1.0 / n_res + 1.0 / n_sen)
 
     sv = squeeze_var(sigma2, float(df_residual), covariate=amean)
@@ -160,16 +147,47 @@ def camera(
             vif, correlation = 1.0, np.nan
         if not allow_neg_cor:
             vif = max(1.0, vif)
-        delta = n_genes / m2 * (float(np.mean(stat[idx])) - mean_stat)
-        var_pooled = ((n_genes - 1) * var_stat - delta**2 * m * m2 / n_genes) / (n_genes - 2)
-        two_sample_t = delta / np.sqrt(var_pooled * (vif / m + 1.0 / m2))
-        down = float(stats.t.cdf(two_sample_t, df_camera))
-        up = float(stats.t.sf(two_sample_t, df_camera))
-        rows.append((str(name), m, correlation, "down" if down < up else "up", 2.0 * min(down, up)))
+        direction, p_value = _set_vs_rest(stat, idx, mean_stat, var_stat, vif, df_camera)
+        rows.append((str(name), m, correlation, direction, p_value))
     table = pd.DataFrame(rows, columns=CAMERA_COLUMNS[:-1])
     table["n_genes"] = table["n_genes"].astype(int)
     table["fdr"] = p_adjust_bh(table["p_value"].to_numpy(dtype=float))
     return table[CAMERA_COLUMNS]
+
+
+def _group_fit(complete_rows, is_res: np.ndarray, n_genes: int, step: int, df_residual: int, trend_var: bool):
+    """Group means, residual variances (and average expression for `trend_var`) of the
+    complete genes, computed in row blocks of `step` genes: (mean_res, mean_sen, sigma2, amean)."""
+    mean_res = np.empty(n_genes)
+    mean_sen = np.empty(n_genes)
+    sigma2 = np.empty(n_genes)
+    amean = np.empty(n_genes) if trend_var else None
+    for start in range(0, n_genes, step):
+        sl = slice(start, min(start + step, n_genes))
+        block = complete_rows(sl)
+        mean_res[sl] = block[:, is_res].mean(axis=1)
+        mean_sen[sl] = block[:, ~is_res].mean(axis=1)
+        resid = block - np.where(is_res, mean_res[sl, None], mean_sen[sl, None])
+        sigma2[sl] = np.einsum("ij,ij->i", resid, resid) / df_residual
+        if amean is not None:
+            amean[sl] = block.mean(axis=1)
+        del block, resid
+    return mean_res, mean_sen, sigma2, amean
+
+
+def _set_vs_rest(stat: np.ndarray, idx: np.ndarray, mean_stat: float, var_stat: float, vif: float,
+                 df_camera: float) -> tuple[str, float]:
+    """camera's two-sample t of the set's z-scores against the other genes', variance inflated
+    by `vif`: (direction, two-sided p)."""
+    n_genes = stat.size
+    m = idx.size
+    m2 = n_genes - m
+    delta = n_genes / m2 * (float(np.mean(stat[idx])) - mean_stat)
+    var_pooled = ((n_genes - 1) * var_stat - delta**2 * m * m2 / n_genes) / (n_genes - 2)
+    two_sample_t = delta / np.sqrt(var_pooled * (vif / m + 1.0 / m2))
+    down = float(stats.t.cdf(two_sample_t, df_camera))
+    up = float(stats.t.sf(two_sample_t, df_camera))
+    return ("down" if down < up else "up"), 2.0 * min(down, up)
 
 
 def zscore_t_hill(x: np.ndarray, df: float) -> np.ndarray:
