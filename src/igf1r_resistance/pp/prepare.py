@@ -238,30 +238,10 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     field = grouping.field
     if grouping.response is not None:
         grouping.response = grouping.response.reindex(samples.index)
-    front = pd.DataFrame(
-        {
-            "group": groups,
-            "title": samples["title"] if "title" in samples else pd.Series("", index=samples.index),
-            "group_field": field,
-            "group_value": samples[field].fillna("").astype(str) if field in samples else "",
-        },
-        index=samples.index,
-    )
-    if grouping.response is not None:
-        front["response"] = grouping.response
-    # metadata columns named like the front columns are kept under another name (title is the front's)
-    clash = {c: f"{c} (metadata)" for c in front.columns if c in samples.columns and c != "title"}
-    table = pd.concat([front, samples.drop(columns=["title"], errors="ignore").rename(columns=clash)], axis=1)
-    table.index.name = "sample"
-    table = table.reset_index()
+    front, table = _sample_table(samples, groups, field, grouping.response)
     kept = groups[groups.isin([RESISTANT, SENSITIVE, INTERMEDIATE])]
     kept = kept[kept.index.isin(genes.columns)]
-    if own_matrix and kept.index.equals(genes.columns):
-        matrix = genes  # every sample kept, in order: no copy
-    elif own_matrix and genes.columns.is_unique:
-        matrix = take(genes, columns=genes.columns.get_indexer(kept.index), inplace=True)
-    else:
-        matrix = genes[kept.index]
+    matrix = _kept_columns(genes, kept.index, own_matrix)
     categories = [SENSITIVE, RESISTANT] + ([INTERMEDIATE] if (kept == INTERMEDIATE).any() else [])
     obs = pd.DataFrame(
         {
@@ -283,21 +263,8 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     )
     adata = ad.AnnData(X=matrix.T.to_numpy(dtype=np.float64), obs=obs, var=var)
     record = {k: v for k, v in grouping.record.items()}
-    adata.uns["dataset"] = {
-        "id": dataset,
-        "type": str(settings.get("type", "geo")),
-        "data_type": data_type,
-        "platform": str(platform or settings.get("platform") or ""),
-        "drug": str(settings.get("drug", "")),
-        "model": str(settings.get("model", "")),
-        "model_type": str(settings.get("model_type", "chemotherapy resistance")),
-        "series_title": series_title,
-        **record,
-        "n_resistant": int((kept == RESISTANT).sum()),
-        "n_sensitive": int((kept == SENSITIVE).sum()),
-        "n_excluded": int((groups == EXCLUDED).sum()),
-        "caveat": caveat,
-    }
+    adata.uns["dataset"] = _dataset_info(dataset, settings, data_type, platform, series_title, record, kept,
+                                         groups, caveat)
     adata.uns["log2"] = log2
     adata.uns["probe_collapse"] = probe_collapse
     adata.uns["sources"] = {k: str(v) for k, v in (sources or {}).items()}
@@ -315,6 +282,57 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     for key, value in (extra_uns or {}).items():
         adata.uns[key] = value
     return PreparedDataset(adata=adata, samples=table, probes=probe_table)
+
+
+def _sample_table(samples: pd.DataFrame, groups: pd.Series, field: str,
+                  response: pd.Series | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """samples.tsv: group, title, the grouping field and value (and response) in front of
+    all metadata; returns (the front columns, the table)."""
+    front = pd.DataFrame(
+        {
+            "group": groups,
+            "title": samples["title"] if "title" in samples else pd.Series("", index=samples.index),
+            "group_field": field,
+            "group_value": samples[field].fillna("").astype(str) if field in samples else "",
+        },
+        index=samples.index,
+    )
+    if response is not None:
+        front["response"] = response
+    # metadata columns named like the front columns are kept under another name (title is the front's)
+    clash = {c: f"{c} (metadata)" for c in front.columns if c in samples.columns and c != "title"}
+    table = pd.concat([front, samples.drop(columns=["title"], errors="ignore").rename(columns=clash)], axis=1)
+    table.index.name = "sample"
+    return front, table.reset_index()
+
+
+def _kept_columns(genes: pd.DataFrame, kept: pd.Index, own_matrix: bool) -> pd.DataFrame:
+    """The columns `kept` of `genes`, in place when the caller owns the matrix."""
+    if own_matrix and kept.equals(genes.columns):
+        return genes  # every sample kept, in order: no copy
+    if own_matrix and genes.columns.is_unique:
+        return take(genes, columns=genes.columns.get_indexer(kept), inplace=True)
+    return genes[kept]
+
+
+def _dataset_info(dataset: str, settings: dict, data_type: str, platform: str, series_title: str, record: dict,
+                  kept: pd.Series, groups: pd.Series, caveat: str) -> dict:
+    """`.uns['dataset']`: the data set's description, grouping record and group sizes."""
+    return {
+        "id": dataset,
+        "type": str(settings.get("type", "geo")),
+        "data_type": data_type,
+        "platform": str(platform or settings.get("platform") or ""),
+        "drug": str(settings.get("drug", "")),
+        "model": str(settings.get("model", "")),
+        "model_type": str(settings.get("model_type", "chemotherapy resistance")),
+        "series_title": series_title,
+        **record,
+        "n_resistant": int((kept == RESISTANT).sum()),
+        "n_sensitive": int((kept == SENSITIVE).sum()),
+        "n_excluded": int((groups == EXCLUDED).sum()),
+        "caveat": caveat,
+    }
 
 
 def default_noise_floor(genes: pd.DataFrame, data_type: str, log2: dict, controls: dict | None = None) -> dict:
