@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
     from ..genesets.catalogue import GeneSet
 
+    #: GeneSet objects, a mapping name -> genes, or the path of a GMT file
+    GeneSets = Iterable[GeneSet] | Mapping[str, Iterable[str]] | str
+
 
 def _target(adata: AnnData, copy: bool) -> AnnData:
     return adata.copy() if copy else adata
@@ -29,7 +32,7 @@ def _target(adata: AnnData, copy: bool) -> AnnData:
 
 def score(
     adata: AnnData,
-    gene_sets: Iterable[GeneSet] | Mapping[str, Iterable[str]] | str,
+    gene_sets: GeneSets,
     method: str = "singscore",
     *,
     min_size: int = 5,
@@ -160,7 +163,7 @@ def _complete_sets(adata: AnnData, gene_sets, layer: str | None, min_size: int):
 
 def camera(
     adata: AnnData,
-    gene_sets: Iterable[GeneSet] | Mapping[str, Iterable[str]] | str,
+    gene_sets: GeneSets,
     groupby: str = "group",
     *,
     resistant: str = RESISTANT,
@@ -210,7 +213,7 @@ def camera(
 
 def gsea(
     adata: AnnData,
-    gene_sets: Iterable[GeneSet] | Mapping[str, Iterable[str]] | str,
+    gene_sets: GeneSets,
     *,
     key: str = "limma",
     permutations: int = 1000,
