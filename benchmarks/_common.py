@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from igf1r_resistance import genesets as gs
-from igf1r_resistance.gene_universe import GeneSetsUsed, sets_as_used
-from igf1r_resistance.hypotheses import HypothesisSettings, evaluate
-from igf1r_resistance.scoring import score_gene_sets
-from igf1r_resistance.steps import scorable_genes
+from igf1r_resistance.genesets import catalogue as gs
+from igf1r_resistance.genesets.universe import GeneSetsUsed, sets_as_used
+from igf1r_resistance.tl._hypotheses import HypothesisSettings, evaluate
+from igf1r_resistance.tl.scoring import score_gene_sets
+from igf1r_resistance.workflow.steps import scorable_genes
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOGUE = REPO / "workflow" / "resources" / "mechanisms.yaml"
@@ -69,8 +69,8 @@ def demo_expression(dataset: str = "GSE15709", cache: Path = CACHE) -> tuple[pd.
     """The demo data set prepared by the pipeline's own fetch + prepare code (offline, from
     .test/geo), cached in `cache` (benchmarks/.cache); returns (genes measured in every
     grouped sample x grouped samples, log2; groups)."""
-    from igf1r_resistance.acquire import fetch_platform_annotation, fetch_series, fetch_suppl
-    from igf1r_resistance.steps import load_expression, run_prepare
+    from igf1r_resistance.io.acquire import fetch_platform_annotation, fetch_series, fetch_suppl
+    from igf1r_resistance.workflow.steps import load_expression, run_prepare
 
     config = load_config()
     settings = config["datasets"][dataset]
@@ -137,7 +137,7 @@ class Pipeline:
             extra_hyps: list[gs.Hypothesis] = ()) -> pd.DataFrame:
         """hypotheses.tsv of the workflow for `expr` (gene rows from limma's moderated t, as
         rule hypotheses reads them from de.tsv)."""
-        from igf1r_resistance.limma import moderated_t
+        from igf1r_resistance.tl._limma import moderated_t
 
         sets = self.sets + list(extra_sets)
         hyps = self.hyps + list(extra_hyps)

@@ -66,9 +66,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
-from igf1r_resistance import genesets as gs  # noqa: E402
-from igf1r_resistance.gsea import gsea_sets  # noqa: E402
-from igf1r_resistance.limma import camera  # noqa: E402
+from igf1r_resistance.genesets import catalogue as gs  # noqa: E402
+from igf1r_resistance.tl._camera import camera  # noqa: E402
+from igf1r_resistance.tl._gsea import gsea_sets  # noqa: E402
 
 DOC = C.REPO / "docs" / "benchmarks.md"
 RESULTS = C.REPO / "benchmarks" / "results"
@@ -169,7 +169,7 @@ def power_task(args: tuple[int, int]) -> dict:
     res_cols = groups.index[groups == "resistant"]
     sd = float(np.median(expr.loc[genes, groups.index[groups == "sensitive"]].std(axis=1, ddof=1)))
 
-    from igf1r_resistance import stats
+    from igf1r_resistance.tl import stats
 
     cache: dict[float, tuple[bool, bool]] = {}
 
@@ -270,7 +270,7 @@ def random_set_null(dataset: str, n_sets: int = 300, seed: int = 2024, cache: Pa
     """
     import tempfile
 
-    from igf1r_resistance import stats
+    from igf1r_resistance.tl import stats
 
     expr, groups = expr_groups or (C.demo_expression(dataset, cache=cache) if cache else C.demo_expression(dataset))
     rng = np.random.default_rng([seed, sum(map(ord, dataset))])

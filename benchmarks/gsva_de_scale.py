@@ -49,7 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 from calibration import markdown_table, write_section  # noqa: E402
 
-from igf1r_resistance import limma, scoring  # noqa: E402
+from igf1r_resistance.tl import _limma as limma  # noqa: E402
+from igf1r_resistance.tl import scoring
 
 R_LIMMA = r"""
 args <- commandArgs(TRUE); ng <- as.integer(args[2]); ns <- as.integer(args[3])
@@ -123,7 +124,7 @@ JIT_PROBE = """
 import time
 t0 = time.perf_counter()
 import numpy as np
-from igf1r_resistance import scoring
+from igf1r_resistance.tl import scoring
 t1 = time.perf_counter()
 x = np.random.default_rng(0).normal(size=(6000, 1000))
 sets = {"A": list(range(50))}

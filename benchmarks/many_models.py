@@ -15,12 +15,12 @@
 3. writes summary.json / summary.md in the output folder and benchmarks/results/many_models.json:
    wall time end to end, per data set, and where it goes, per rule:
    - compute: the library step's own time ("rule X finished in N s" in each rule's log,
-     src/igf1r_resistance/runner.py);
+     src/igf1r_resistance/workflow/runner.py);
    - job start-up and imports: the job's wall time (its `benchmark:` file, the whole script
      process) minus the step's time;
    - scheduling: what is left of the end-to-end time after the jobs' wall times are
      spread over the cores (Snakemake's DAG building, job submission, file checks).
-   Also the bare import time of the library (`python -c "import igf1r_resistance.steps"`).
+   Also the bare import time of the library (`python -c "import igf1r_resistance.workflow.steps"`).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def import_seconds(python: Path) -> float:
     times = []
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([str(python), "-c", "import igf1r_resistance.steps, anndata, scipy.stats"], check=True)
+        subprocess.run([str(python), "-c", "import igf1r_resistance.workflow.steps, anndata, scipy.stats"], check=True)
         times.append(time.perf_counter() - start)
     return float(np.median(times))
 

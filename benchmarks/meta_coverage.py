@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from igf1r_resistance import meta_stats, stats
+from igf1r_resistance.tl import meta_stats, stats
 
 METHODS = {"DL-Wald": ("DL", "z"), "REML-Wald": ("REML", "z"), "REML-HKSJ": ("REML", "knha"),
            "PM-HKSJ": ("PM", "knha")}

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 from calibration import write_section  # noqa: E402
 
-from igf1r_resistance import scoring  # noqa: E402
+from igf1r_resistance.tl import scoring  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -41,8 +41,8 @@ import pandas as pd
 import scipy
 import scipy.sparse as sp
 
-from igf1r_resistance.genesets import load_catalogue
-from igf1r_resistance.singlecell import score_cells
+from igf1r_resistance.genesets.catalogue import load_catalogue
+from igf1r_resistance.pp.singlecell import score_cells
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "benchmarks.md"

@@ -1,7 +1,7 @@
 """Snakemake adapter: the data set's positive controls read from limma's table."""
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_controls
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_controls
 
 
 def step(smk, log):

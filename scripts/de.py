@@ -1,7 +1,7 @@
 """Snakemake adapter: limma moderated t of one model (resistant - sensitive, or a contrast of a design)."""
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_de
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_de
 
 
 def step(smk, log):

@@ -1,7 +1,7 @@
 """Snakemake adapter: fetch and normalise the platform's probe -> symbol annotation."""
 
-from igf1r_resistance.acquire import fetch_platform_annotation
-from igf1r_resistance.runner import run_step
+from igf1r_resistance.io.acquire import fetch_platform_annotation
+from igf1r_resistance.workflow.runner import run_step
 
 
 def step(smk, log):

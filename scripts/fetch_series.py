@@ -1,7 +1,7 @@
 """Snakemake adapter: fetch a GEO series matrix (local mirror first, then GEO)."""
 
-from igf1r_resistance.acquire import fetch_series
-from igf1r_resistance.runner import run_step
+from igf1r_resistance.io.acquire import fetch_series
+from igf1r_resistance.workflow.runner import run_step
 
 
 def step(smk, log):

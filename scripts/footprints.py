@@ -1,7 +1,7 @@
 """Snakemake adapter: PROGENy pathway activity (decoupleR ulm) of one data set."""
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_footprints
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_footprints
 
 
 def step(smk, log):

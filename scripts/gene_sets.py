@@ -1,7 +1,7 @@
 """Snakemake adapter: the gene sets as used for one data set (gene_sets.tsv, gene_sets.gmt)."""
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_gene_sets
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_gene_sets
 
 
 def step(smk, log):

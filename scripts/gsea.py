@@ -1,7 +1,7 @@
 """Snakemake adapter: competitive gene-set tests (preranked GSEA and camera) of one data set."""
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_gsea
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_gsea
 
 
 def step(smk, log):

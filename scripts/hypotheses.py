@@ -1,7 +1,7 @@
 """Snakemake adapter: test every hypothesis of one model (gathering permutation chunks)."""
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_hypotheses
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_hypotheses
 
 
 def step(smk, log):

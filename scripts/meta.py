@@ -1,7 +1,7 @@
 """Snakemake adapter: gather data sets and meta-analyse each hypothesis."""
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_meta
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_meta
 
 
 def step(smk, log):

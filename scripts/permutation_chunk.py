@@ -1,7 +1,7 @@
 """Snakemake adapter: chunk k of hypotheses.permutation_chunks (gathered by rule hypotheses)."""
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_permutation_chunk
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_permutation_chunk
 
 
 def step(smk, log):

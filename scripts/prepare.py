@@ -1,7 +1,7 @@
 """Snakemake adapter: one data set's inputs (by type) -> analysis matrix with groups."""
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_prepare
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_prepare
 
 
 def step(smk, log):

@@ -1,7 +1,7 @@
 """Snakemake adapter: QC and plot-ready tables of one data set."""
 
-from igf1r_resistance.qc import run_qc
-from igf1r_resistance.runner import run_step
+from igf1r_resistance.tl.qc import run_qc
+from igf1r_resistance.workflow.runner import run_step
 
 
 def step(smk, log):

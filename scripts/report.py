@@ -1,7 +1,7 @@
 """Snakemake adapter for rule report: the self-contained HTML report and the forest SVG."""
 
 from igf1r_resistance.report import run_report
-from igf1r_resistance.runner import run_step
+from igf1r_resistance.workflow.runner import run_step
 
 
 def step(smk, log):

@@ -2,7 +2,7 @@
 `snakemake --report`."""
 
 from igf1r_resistance.report import run_figures
-from igf1r_resistance.runner import run_step
+from igf1r_resistance.workflow.runner import run_step
 
 
 def step(smk, log):

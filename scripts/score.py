@@ -4,8 +4,8 @@ One job (scoring.chunks = 1) scores the expression; otherwise it gathers the sco
 tables into the same scores.tsv. The sets come from rule gene_sets (gene_sets.tsv).
 """
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_scoring, run_scoring_gather
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_scoring, run_scoring_gather
 
 
 def step(smk, log):

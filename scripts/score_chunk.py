@@ -1,7 +1,7 @@
 """Snakemake adapter: chunk k of scoring.chunks (gathered by rule score)."""
 
-from igf1r_resistance.runner import run_step
-from igf1r_resistance.steps import run_scoring_chunk
+from igf1r_resistance.workflow.runner import run_step
+from igf1r_resistance.workflow.steps import run_scoring_chunk
 
 
 def step(smk, log):

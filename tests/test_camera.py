@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from igf1r_resistance.limma import CAMERA_COLUMNS, LimmaInputError, camera, zscore_t_hill
+from igf1r_resistance.tl._camera import CAMERA_COLUMNS, camera, zscore_t_hill
+from igf1r_resistance.tl._limma import LimmaInputError
 
 REF = Path(__file__).parent / "data" / "reference"
 RTOL = 1e-6

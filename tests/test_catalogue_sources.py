@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from igf1r_resistance.genesets import catalogue_citations, load_catalogue, read_gmt
+from igf1r_resistance.genesets.catalogue import catalogue_citations, load_catalogue, read_gmt
 
 REPO = Path(__file__).resolve().parents[1]
 RES = REPO / "workflow" / "resources"

@@ -1,4 +1,4 @@
-"""Scatter/gather of scoring (igf1r_resistance.chunks): partition, and chunks + gather ==
+"""Scatter/gather of scoring (igf1r_resistance.workflow.chunks): partition, and chunks + gather ==
 the unsplit score_gene_sets, byte for byte in scores.tsv, for every method."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import chunks
-from igf1r_resistance.genesets import GeneSet
-from igf1r_resistance.io import write_tsv
-from igf1r_resistance.scoring import METHODS, score_gene_sets
+from igf1r_resistance.genesets.catalogue import GeneSet
+from igf1r_resistance.io.files import write_tsv
+from igf1r_resistance.tl.scoring import METHODS, score_gene_sets
+from igf1r_resistance.workflow import chunks
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 7, 100])
@@ -87,7 +87,7 @@ def test_no_scorable_set_gives_the_empty_table(small, tmp_path):
 
 def test_chunks_equal_unsplit_with_small_internal_chunks(small, tmp_path, monkeypatch):
     """score_cohort's internal sample chunks (memory budget) do not move a bit either."""
-    from igf1r_resistance import scoring
+    from igf1r_resistance.tl import scoring
 
     expr, sets = small
     if isinstance(scoring._BYTES_PER_CELL, int):

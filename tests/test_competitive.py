@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance.competitive import CompetitiveNull, competitive_p
-from igf1r_resistance.genesets import GeneSet
-from igf1r_resistance.scoring import score_gene_sets
+from igf1r_resistance.genesets.catalogue import GeneSet
+from igf1r_resistance.tl.competitive import CompetitiveNull, competitive_p
+from igf1r_resistance.tl.scoring import score_gene_sets
 
 
 def data(seed: int = 3, n_genes: int = 400):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from igf1r_resistance.config import validate_config
 from igf1r_resistance.errors import ConfigError
+from igf1r_resistance.workflow.config import validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
@@ -69,7 +69,7 @@ def test_dataset_id_read_by_yaml_as_non_text_is_named(config, key, shown):
 
 
 def test_paths_resolve_in_the_working_directory_first_then_in_the_workflow_folder(tmp_path, monkeypatch):
-    from igf1r_resistance.config import resolve_path
+    from igf1r_resistance.workflow.config import resolve_path
 
     workflow_dir, user = tmp_path / "workflow", tmp_path / "user"
     (workflow_dir / "workflow/resources").mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""Positive controls per data set (igf1r_resistance.controls) on hand-made limma tables."""
+"""Positive controls per data set (igf1r_resistance.tl.controls) on hand-made limma tables."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from igf1r_resistance.config import validate_config
-from igf1r_resistance.controls import FLAG_DISAGREE, FLAG_SWAPPED, evaluate_controls
 from igf1r_resistance.errors import ConfigError
-from igf1r_resistance.steps import run_controls
+from igf1r_resistance.tl.controls import FLAG_DISAGREE, FLAG_SWAPPED, evaluate_controls
+from igf1r_resistance.workflow.config import validate_config
+from igf1r_resistance.workflow.steps import run_controls
 
 REPO = Path(__file__).resolve().parents[1]
 

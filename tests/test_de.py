@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from igf1r_resistance.limma import moderated_t
-from igf1r_resistance.steps import load_expression, run_de
+from igf1r_resistance.tl._limma import moderated_t
+from igf1r_resistance.workflow.steps import load_expression, run_de
 
 LOG = logging.getLogger("test")
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from igf1r_resistance.config import validate_config
-from igf1r_resistance.designs import (
+from igf1r_resistance.errors import ConfigError, GroupingError
+from igf1r_resistance.pp.designs import (
     check_design,
     contrast_groups,
     design_problems,
@@ -19,8 +19,8 @@ from igf1r_resistance.designs import (
     model_ids,
     model_spec,
 )
-from igf1r_resistance.errors import ConfigError, GroupingError
-from igf1r_resistance.linear_model import DesignError, design_matrix, linear_model
+from igf1r_resistance.tl.linear_model import DesignError, design_matrix, linear_model
+from igf1r_resistance.workflow.config import validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
@@ -159,7 +159,7 @@ def test_fitted_design_equals_the_library_design():
 
 def test_set_scores_are_fitted_on_the_design():
     """design_set_effects = linear_model of the sets x samples scores on the same design."""
-    from igf1r_resistance.designs import design_set_effects
+    from igf1r_resistance.pp.designs import design_set_effects
 
     rng = np.random.default_rng(3)
     wide = pd.DataFrame(rng.normal(size=(6, 12)), index=[f"SET{i}" for i in range(6)], columns=SHEET.index)

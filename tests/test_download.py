@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from igf1r_resistance.download import cache_path, fetch_url, list_directory
 from igf1r_resistance.errors import DownloadError, NotFoundError
+from igf1r_resistance.io.download import cache_path, fetch_url, list_directory
 
 from geo_server import DEMO_MIRROR, serve_directory
 
@@ -201,7 +201,7 @@ def test_list_directory_reads_http_listing_and_local_folder(server):
 
 
 def test_progress_lines(server, tmp_path, messages, monkeypatch):
-    from igf1r_resistance import download
+    from igf1r_resistance.io import download
 
     monkeypatch.setattr(download, "PROGRESS_EVERY", 0.0)
     monkeypatch.setattr(download, "CHUNK", 4096)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from igf1r_resistance.config import validate_config
-from igf1r_resistance.drugs import infer_drug_class
 from igf1r_resistance.errors import ConfigError
-from igf1r_resistance.genesets import applicable, load_catalogue
+from igf1r_resistance.genesets.catalogue import applicable, load_catalogue
+from igf1r_resistance.genesets.drugs import infer_drug_class
+from igf1r_resistance.workflow.config import validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
@@ -64,7 +64,7 @@ def test_drug_specific_hypotheses_are_absent_elsewhere():
 
 
 def test_drug_class_controls():
-    from igf1r_resistance.genesets import drug_class_controls
+    from igf1r_resistance.genesets.catalogue import drug_class_controls
 
     _, _, hyps = load_catalogue(REPO / "workflow/resources/mechanisms.yaml")
     platinum = drug_class_controls(hyps, "platinum")

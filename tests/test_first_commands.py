@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from igf1r_resistance.config import dataset_type
+from igf1r_resistance.workflow.config import dataset_type
 
 from conftest import copy_workflow, h5ad_contents, results_files, run_tables, snakemake
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import footprints as fp
-from igf1r_resistance.genesets import load_catalogue
+from igf1r_resistance.genesets.catalogue import load_catalogue
+from igf1r_resistance.tl import footprints as fp
 
 REPO = Path(__file__).resolve().parents[1]
 REF = REPO / "tests" / "data" / "reference"
@@ -103,7 +103,7 @@ def test_hypothesis_rows_follow_contract_2():
 
 
 def test_hypothesis_rows_unknown_pathway_is_an_error():
-    from igf1r_resistance.genesets import Hypothesis
+    from igf1r_resistance.genesets.catalogue import Hypothesis
 
     table = pd.DataFrame({"pathway": ["PI3K"], "score": [1.0], "welch_p": [0.5]})
     h = Hypothesis(id="x", statement="", test="footprint", predicted="up", readout="progeny:NOPE")

@@ -1,4 +1,4 @@
-"""The gene universe and the gene sets as used (igf1r_resistance.gene_universe) on small AnnData."""
+"""The gene universe and the gene sets as used (igf1r_resistance.genesets.universe) on small AnnData."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from igf1r_resistance.errors import ConfigError
-from igf1r_resistance.gene_universe import (
+from igf1r_resistance.genesets.catalogue import GeneSet, Hypothesis, read_gmt
+from igf1r_resistance.genesets.universe import (
     GeneSetsUsed,
     catalogue_set_digest,
     complete,
@@ -20,8 +21,7 @@ from igf1r_resistance.gene_universe import (
     sets_as_used,
     universe,
 )
-from igf1r_resistance.genesets import GeneSet, Hypothesis, read_gmt
-from igf1r_resistance.io import read_tsv, write_tsv
+from igf1r_resistance.io.files import read_tsv, write_tsv
 
 
 def small_adata() -> ad.AnnData:

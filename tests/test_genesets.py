@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from igf1r_resistance.errors import ConfigError, InputFormatError
-from igf1r_resistance.genesets import (
+from igf1r_resistance.genesets.catalogue import (
     GeneSet,
     collect,
     format_gmt,
@@ -42,7 +42,7 @@ def test_catalogue_covers_mechanisms_md():
 
 
 def test_catalogue_symbols_are_current_hgnc():
-    from igf1r_resistance.symbols import SymbolMapper
+    from igf1r_resistance.pp.symbols import SymbolMapper
 
     mapper = SymbolMapper.from_file(REPO / "workflow/resources/hgnc_symbols.tsv.gz")
     _, sets, _ = load_catalogue(CATALOGUE)
@@ -112,7 +112,7 @@ def test_restrict_keeps_order():
 def test_applies_to_defaults_to_resistance_and_selects_regulator_hypotheses():
     """Issue 15 contract 3: a hypothesis applies to the comparisons of its `applies_to`
     (default [resistance]); elsewhere it is absent."""
-    from igf1r_resistance.genesets import RESISTANCE, applicable
+    from igf1r_resistance.genesets.catalogue import RESISTANCE, applicable
 
     header, _, hyps = load_catalogue(CATALOGUE)
     assert {"resistance", "TP53_status", "WT1_knockdown", "IGF1R_inhibition"} <= set(header["comparisons"])

@@ -15,7 +15,7 @@ from igf1r_resistance.errors import (
     InputFormatError,
     NotFoundError,
 )
-from igf1r_resistance.geo import (
+from igf1r_resistance.io.geo import (
     locate_or_fetch,
     nnn_folder,
     platform_annotation_candidates,

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import genesets as gs
-from igf1r_resistance.gene_universe import set_uses
-from igf1r_resistance.gsea import GSEA_COLUMNS, gsea_sets, preranked, running_sum, set_parts
-from igf1r_resistance.limma import CAMERA_COLUMNS
-from igf1r_resistance.steps import run_gene_sets, run_gsea
+from igf1r_resistance.genesets import catalogue as gs
+from igf1r_resistance.genesets.universe import set_uses
+from igf1r_resistance.tl._camera import CAMERA_COLUMNS
+from igf1r_resistance.tl._gsea import GSEA_COLUMNS, gsea_sets, preranked, running_sum, set_parts
+from igf1r_resistance.workflow.steps import run_gene_sets, run_gsea
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOGUE = REPO / "workflow" / "resources" / "mechanisms.yaml"
@@ -115,7 +115,7 @@ def tiny_adata(path: Path) -> list[str]:
 
 
 def test_gsea_step_writes_gsea_and_camera_for_every_set(tmp_path) -> None:
-    from igf1r_resistance.steps import run_de
+    from igf1r_resistance.workflow.steps import run_de
 
     adata = tmp_path / "expression.h5ad"
     tiny_adata(adata)
@@ -141,8 +141,8 @@ def test_gsea_step_writes_gsea_and_camera_for_every_set(tmp_path) -> None:
     # camera with the fixed and with the estimated inter-gene correlation (issue 13 item 1)
     assert list(cam.columns) == [*CAMERA_COLUMNS, "correlation_estimated", "p_value_estimated_cor", "note"]
     g, c = gsea.set_index("gene_set"), cam.set_index("gene_set")
-    from igf1r_resistance.limma import camera as limma_camera
-    from igf1r_resistance.steps import load_expression
+    from igf1r_resistance.tl._camera import camera as limma_camera
+    from igf1r_resistance.workflow.steps import load_expression
 
     _, expr, groups = load_expression(adata)
     prolif = [gene for s in sets if s.name == "PROLIFERATION" for gene in s.up]

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import scoring
-from igf1r_resistance.genesets import GeneSet
+from igf1r_resistance.genesets.catalogue import GeneSet
+from igf1r_resistance.tl import scoring
 
 
 def correlated(n_genes: int, n_samples: int, seed: int = 1, n_factors: int = 10) -> pd.DataFrame:
@@ -68,7 +68,7 @@ def test_gsva_approx_falls_back_to_exact_below_thresholds(n_genes, n_samples, ca
     expr = correlated(n_genes, n_samples)
     sets = sets_of(expr.index)
     assert not scoring._gsva_use_approx(n_genes, n_samples)
-    with caplog.at_level("INFO", logger="igf1r_resistance.scoring"):
+    with caplog.at_level("INFO", logger="igf1r_resistance.tl.scoring"):
         approx = scoring.gsva(expr, sets, kcdf_approx=True)
     pd.testing.assert_frame_equal(approx, scoring.gsva(expr, sets))
     assert "exact kernel CDF" in caplog.text

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from igf1r_resistance import _gsva_kernels, scoring
+from igf1r_resistance.tl import _gsva_kernels, scoring
 
 
 def assert_same_bits(a: np.ndarray, b: np.ndarray) -> None:

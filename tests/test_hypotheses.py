@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance.genesets import GeneSet, Hypothesis, restrict
-from igf1r_resistance.hypotheses import CONTRACT_COLUMNS, HypothesisSettings, as_used, evaluate
-from igf1r_resistance.scoring import score_gene_sets
+from igf1r_resistance.genesets.catalogue import GeneSet, Hypothesis, restrict
+from igf1r_resistance.tl._hypotheses import CONTRACT_COLUMNS, HypothesisSettings, as_used, evaluate
+from igf1r_resistance.tl.scoring import score_gene_sets
 
 METHODS = ("singscore", "ssgsea", "gsva", "zscore", "plage")
 
@@ -80,7 +80,7 @@ def test_group_difference_alone_makes_no_coupling():
     """UPSET up and DOWNSET down in resistant cells, unrelated within the groups: pooled over
     the samples they anticorrelate (rho ~ -0.7, the old test), within the groups they do not
     (issue 13 item 9). This test expected "supported" before the coupling was group-adjusted."""
-    from igf1r_resistance import stats as st
+    from igf1r_resistance.tl import stats as st
 
     expr, groups, sets = synthetic(n_per_group=12)
     table = run(expr, groups, sets)
@@ -94,7 +94,7 @@ def test_group_difference_alone_makes_no_coupling():
 
 
 def test_coupling_within_groups_is_detected_with_bonett_wright_ci():
-    from igf1r_resistance import stats as st
+    from igf1r_resistance.tl import stats as st
 
     expr, groups, sets = synthetic(n_per_group=12, shift_up=0.0, shift_down=0.0)
     latent = np.random.default_rng(5).normal(0, 1.5, expr.shape[1])
@@ -112,7 +112,7 @@ def test_coupling_within_groups_is_detected_with_bonett_wright_ci():
 def test_fdr_is_bh_within_each_family():
     """One confirmatory family (primary method x role primary); each other method is its own
     sensitivity family (issue 13 item 3; this test checked BH over all rows before)."""
-    from igf1r_resistance.stats import bh_fdr
+    from igf1r_resistance.tl.stats import bh_fdr
 
     expr, groups, sets = synthetic()
     table = run(expr, groups, sets)
@@ -171,7 +171,7 @@ def test_adding_or_dropping_methods_and_exploratory_sets_changes_no_primary_fdr_
 
 def test_extra_rows_join_the_confirmatory_family_before_fdr():
     """Contract 2: rows computed elsewhere (a hand-made PROGENy-like row) join the family."""
-    from igf1r_resistance.stats import bh_fdr
+    from igf1r_resistance.tl.stats import bh_fdr
 
     expr, groups, sets = synthetic(shift_up=0.6, shift_down=-0.6)
     used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
@@ -247,7 +247,7 @@ def test_permutation_chunks_gather_to_the_unsplit_table(n_per_group, max_exact):
     12 vs 12 is Monte Carlo (C(24, 12) > 10,000; 2,500 permutations = 3 blocks, so 7
     chunks include empty ones); 5 vs 5 enumerates its 252 relabellings.
     """
-    from igf1r_resistance.hypotheses import count_permutations, gather_permutations
+    from igf1r_resistance.tl._hypotheses import count_permutations, gather_permutations
 
     expr, groups, sets = synthetic(n_per_group=n_per_group, shift_up=0.4)
     used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
@@ -269,7 +269,7 @@ def test_permutation_chunks_gather_to_the_unsplit_table(n_per_group, max_exact):
 
 
 def test_gather_permutations_refuses_missing_chunks():
-    from igf1r_resistance.hypotheses import count_permutations, gather_permutations
+    from igf1r_resistance.tl._hypotheses import count_permutations, gather_permutations
 
     expr, groups, sets = synthetic(n_per_group=12)
     used = {k: restrict(s, expr.index) for k, s in sets.items() if len(restrict(s, expr.index).up) >= 5}
@@ -312,7 +312,7 @@ def _simple(expr, groups, sets, hyps, **kw):
 def test_gene_hypotheses_use_limma_from_de():
     """Item 5: effect, CI and p of a gene are limma's (de.tsv); without CI.L/CI.R the CI is
     limma.confint from logFC, t and P.Value -- the same numbers."""
-    from igf1r_resistance.limma import moderated_t
+    from igf1r_resistance.tl._limma import moderated_t
 
     expr, groups, sets = synthetic(n_per_group=3)
     de = moderated_t(expr, groups)
@@ -388,7 +388,7 @@ def test_camera_is_shown_beside_the_competitive_p():
 def test_quantile_normalise_equals_limma():
     from pathlib import Path
 
-    from igf1r_resistance.hypotheses import quantile_normalise
+    from igf1r_resistance.tl._hypotheses import quantile_normalise
 
     ref = Path(__file__).parent / "data" / "reference"
     x = pd.read_csv(ref / "limma_quantile_input.tsv", sep="\t", index_col=0)
@@ -400,8 +400,8 @@ def test_quantile_normalise_equals_limma():
 def test_quantile_sensitivity_flags_a_verdict_made_by_a_global_shift():
     """Resistant arrays 1 log2 brighter overall: every gene looks up by ~1 in limma, which
     quantile normalisation removes; the gene verdict flips, the planted set's does not."""
-    from igf1r_resistance.hypotheses import quantile_sensitivity
-    from igf1r_resistance.limma import moderated_t
+    from igf1r_resistance.tl._hypotheses import quantile_sensitivity
+    from igf1r_resistance.tl._limma import moderated_t
 
     expr, groups, sets = synthetic(n_per_group=4)
     rng = np.random.default_rng(2)

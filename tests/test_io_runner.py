@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from igf1r_resistance.errors import GroupingError
-from igf1r_resistance.io import atomic_path, read_tsv, write_tsv
-from igf1r_resistance.runner import run_step
+from igf1r_resistance.io.files import atomic_path, read_tsv, write_tsv
+from igf1r_resistance.workflow.runner import run_step
 
 
 def test_write_tsv_round_trip_no_index(tmp_path: Path):
@@ -108,10 +108,10 @@ def test_library_module_log_lines_reach_the_rule_log(tmp_path: Path):
     import logging
 
     def step(smk, log):
-        logging.getLogger("igf1r_resistance.scoring").info("scoring: a library line")
+        logging.getLogger("igf1r_resistance.tl.scoring").info("scoring: a library line")
         log.info("a step line")
 
     run_step(_fake_snakemake(tmp_path), step)
     text = (tmp_path / "step.log").read_text()
-    assert "[igf1r_resistance.scoring] scoring: a library line" in text
+    assert "[igf1r_resistance.tl.scoring] scoring: a library line" in text
     assert "a step line" in text and "rule prepare finished" in text

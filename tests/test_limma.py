@@ -14,14 +14,11 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from igf1r_resistance import limma
-from igf1r_resistance.limma import (
-    LimmaInputError,
-    moderated_t,
-    natural_spline_basis,
-    trigamma_inverse,
-)
-from igf1r_resistance.stats import bh_fdr
+from igf1r_resistance.tl import _limma as limma
+from igf1r_resistance.tl import _squeeze_var
+from igf1r_resistance.tl._limma import LimmaInputError, moderated_t
+from igf1r_resistance.tl._squeeze_var import natural_spline_basis, trigamma_inverse
+from igf1r_resistance.tl.stats import bh_fdr
 
 REF = Path(__file__).parent / "data" / "reference"
 NUMERIC = ["logFC", "AveExpr", "t", "P.Value", "adj.P.Val", "B"]
@@ -143,7 +140,7 @@ def test_natural_spline_basis_matches_splines_ns() -> None:
         fit = sub[sub["where"] == "fit"].pivot(index="x", columns="column", values="value")
         new = sub[sub["where"] == "predict"].pivot(index="x", columns="column", values="value")
         x = fit.index.to_numpy()
-        knots = limma._ns_default_knots(x, int(df))
+        knots = _squeeze_var._ns_default_knots(x, int(df))
         boundary = (x.min(), x.max())
         mine = natural_spline_basis(x, knots, boundary)
         assert mine.shape == fit.shape
@@ -206,7 +203,7 @@ def test_large_prior_df_gives_t_close_to_pooled_t() -> None:
     groups = pd.Series(["resistant"] * 3 + ["sensitive"] * 3, index=samples)
     out = moderated_t(expr, groups)
     pooled = stats.ttest_ind(values[:, :3], values[:, 3:], axis=1, equal_var=True).statistic
-    sq = limma.squeeze_var(s2, np.full(n_genes, n - 2.0))
+    sq = _squeeze_var.squeeze_var(s2, np.full(n_genes, n - 2.0))
     assert sq["df_prior"] > 1000
     assert sq["var_prior"] == pytest.approx(0.3, rel=1e-3)
     np.testing.assert_allclose(out["t"], pooled, rtol=0.02)

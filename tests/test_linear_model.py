@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance.linear_model import (
+from igf1r_resistance.tl.linear_model import (
     DesignError,
     check_full_rank,
     check_pairs,

@@ -10,12 +10,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from igf1r_resistance.config import validate_config
 from igf1r_resistance.errors import ConfigError, GroupingError, InputFormatError
-from igf1r_resistance.local_data import prepare_h5ad, prepare_matrix, read_matrix, read_sample_sheet
-from igf1r_resistance.prepare import assign_numeric_groups, group_samples, parse_numbers
-from igf1r_resistance.steps import de_options
-from igf1r_resistance.symbols import SymbolMapper
+from igf1r_resistance.io.local_data import (
+    prepare_h5ad,
+    prepare_matrix,
+    read_matrix,
+    read_sample_sheet,
+)
+from igf1r_resistance.pp.groups import assign_numeric_groups, group_samples, parse_numbers
+from igf1r_resistance.pp.symbols import SymbolMapper
+from igf1r_resistance.workflow.config import validate_config
+from igf1r_resistance.workflow.steps import de_options
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
@@ -173,7 +178,7 @@ ODD_TABLES = {
 def test_chunked_matrix_reading_equals_one_parse(tmp_path, monkeypatch, name, gz):
     """read_matrix parses in chunks of rows; values and errors are those of one parse of the
     whole table (pandas' own message for a malformed record, wherever the chunks start)."""
-    from igf1r_resistance import local_data
+    from igf1r_resistance.io import local_data
 
     data = ODD_TABLES[name].encode()
     path = tmp_path / ("m.tsv.gz" if gz else "m.tsv")

@@ -15,11 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import limma, local_data, qc
-from igf1r_resistance import prepare as prep
-from igf1r_resistance.genesets import GeneSet
-from igf1r_resistance.prepare import _gather_inplace, apply_log2, finite_quantiles, take
-from igf1r_resistance.steps import finite_rows, scorable_genes
+from igf1r_resistance.genesets.catalogue import GeneSet
+from igf1r_resistance.io import local_data
+from igf1r_resistance.pp import log_scale
+from igf1r_resistance.pp import prepare as prep
+from igf1r_resistance.pp.log_scale import apply_log2, finite_quantiles
+from igf1r_resistance.pp.prepare import _gather_inplace, take
+from igf1r_resistance.tl import _camera, qc
+from igf1r_resistance.workflow.steps import finite_rows, scorable_genes
 
 
 def peak_bytes(fn, *args, **kwargs):
@@ -80,14 +83,14 @@ def test_finite_quantiles_of_nothing_finite():
     n, q = finite_quantiles(np.full((50, 3), np.nan), [0.5, 1.0], block_cells=8)
     assert n == 0 and np.isnan(q).all()
     with pytest.raises(ValueError, match="no finite"):
-        prep.geo2r_needs_log2(np.full((50, 3), np.nan))
+        log_scale.geo2r_needs_log2(np.full((50, 3), np.nan))
 
 
 def test_log2_in_place_equals_the_copy(monkeypatch):
     expr, _ = cohort(missing=0.05)
     linear = pd.DataFrame(np.exp2(expr.to_numpy()) - 20, index=expr.index, columns=expr.columns)
     reference, ref_decision = apply_log2(linear.copy(), "yes")
-    monkeypatch.setattr(prep, "BLOCK_CELLS", 97)
+    monkeypatch.setattr(log_scale, "BLOCK_CELLS", 97)
     owned = linear.copy()
     out, decision = apply_log2(owned, "yes", inplace=True)
     assert np.shares_memory(out.to_numpy(), owned.to_numpy())
@@ -154,9 +157,9 @@ def test_camera_in_blocks_equals_one_block(monkeypatch, options):
     expr, groups = cohort(missing=0.002)
     rng = np.random.default_rng(2)
     sets = {f"SET{k}": list(rng.choice(expr.index, int(rng.integers(1, 30)), replace=False)) for k in range(8)}
-    whole = limma.camera(expr, groups, sets, **options)
-    monkeypatch.setattr(limma, "_BLOCK_CELLS", 333)
-    blocked = limma.camera(expr, groups, sets, **options)
+    whole = _camera.camera(expr, groups, sets, **options)
+    monkeypatch.setattr(_camera, "_BLOCK_CELLS", 333)
+    blocked = _camera.camera(expr, groups, sets, **options)
     pd.testing.assert_frame_equal(blocked, whole, check_exact=False, rtol=1e-12, atol=0)
 
 
@@ -164,8 +167,8 @@ def test_camera_does_not_copy_the_matrix(monkeypatch):
     expr, groups = cohort(n_genes=4000, n_samples=200)
     sets = {"A": list(expr.index[:50]), "B": list(expr.index[100:120])}
     matrix_bytes = expr.to_numpy().nbytes
-    monkeypatch.setattr(limma, "_BLOCK_CELLS", 2**15)  # 1/25 of the matrix
-    _, peak = peak_bytes(limma.camera, expr, groups, sets, inter_gene_cor=None)
+    monkeypatch.setattr(_camera, "_BLOCK_CELLS", 2**15)  # 1/25 of the matrix
+    _, peak = peak_bytes(_camera.camera, expr, groups, sets, inter_gene_cor=None)
     assert peak < 0.5 * matrix_bytes  # before: residuals and a where() temporary, 2x the matrix
 
 
@@ -234,7 +237,7 @@ def test_read_matrix_fills_one_buffer(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_prepare_matrix_chunked_equals_whole(tmp_path, monkeypatch, gz):
-    from igf1r_resistance.symbols import SymbolMapper
+    from igf1r_resistance.pp.symbols import SymbolMapper
 
     path, table = write_cohort(tmp_path, gz=gz)
     sheet = tmp_path / "samples.tsv"
@@ -245,7 +248,8 @@ def test_prepare_matrix_chunked_equals_whole(tmp_path, monkeypatch, gz):
     settings = {"type": "matrix", "log2": "auto"}
     whole = local_data.prepare_matrix("c", settings, str(path), str(sheet), schema, mapper)
     monkeypatch.setattr(local_data, "MATRIX_CHUNK_CELLS", 50)
-    monkeypatch.setattr(prep, "BLOCK_CELLS", 64)
+    monkeypatch.setattr(prep, "BLOCK_CELLS", 64)  # probe selection in place
+    monkeypatch.setattr(log_scale, "BLOCK_CELLS", 64)  # the log2 rule's quantiles and log
     chunked = local_data.prepare_matrix("c", settings, str(path), str(sheet), schema, mapper)
     assert np.array_equal(chunked.adata.X, whole.adata.X)
     assert list(chunked.adata.var_names) == list(whole.adata.var_names)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import meta_stats, stats
-from igf1r_resistance.meta import META_COLUMNS, meta_analyse, model_metadata
+from igf1r_resistance.tl import meta_stats, stats
+from igf1r_resistance.tl.meta import META_COLUMNS, meta_analyse, model_metadata
 
 CONTRACT = ["hypothesis", "stratum", "k", "models", "method", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
             "tau2", "i2", "p_value", "verdict"]

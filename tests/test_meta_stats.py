@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import meta_stats as ms
+from igf1r_resistance.tl import meta_stats as ms
 
 REF = Path(__file__).parent / "data" / "reference"
 STUDIES = pd.read_csv(REF / "meta_rma_studies.tsv", sep="\t")

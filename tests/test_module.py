@@ -59,4 +59,4 @@ def test_module_run_writes_the_tables_of_a_normal_run(module_run: Path, demo_run
 def test_module_rules_carry_the_prefix_and_log_library_lines(module_run: Path):
     logs = "".join(p.read_text() for p in sorted((module_run / "logs/score").glob("*.log")))
     assert "rule igf1r_score started" in logs
-    assert "[igf1r_resistance.scoring] scoring:" in logs
+    assert "[igf1r_resistance.tl.scoring] scoring:" in logs

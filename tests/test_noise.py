@@ -1,4 +1,4 @@
-"""The absolute noise floor (igf1r_resistance.noise) on small hand-made inputs."""
+"""The absolute noise floor (igf1r_resistance.pp.noise) on small hand-made inputs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance.noise import affx_floor, higher_floor, lower_mode_floor, measurable_genes
-from igf1r_resistance.prepare import default_noise_floor
+from igf1r_resistance.pp.noise import affx_floor, higher_floor, lower_mode_floor, measurable_genes
+from igf1r_resistance.pp.prepare import default_noise_floor
 
 
 def _probes(rows: dict[str, list[float]]) -> pd.DataFrame:

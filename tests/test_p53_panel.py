@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance.linear_model import design_matrix, linear_model
-from igf1r_resistance.local_data import read_matrix
+from igf1r_resistance.io.local_data import read_matrix
+from igf1r_resistance.tl.linear_model import design_matrix, linear_model
 
 REPO = Path(__file__).resolve().parents[1]
 PANEL = REPO / ".test" / "panels" / "P53_NCI60"

@@ -9,9 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import stats
-from igf1r_resistance.linear_model import DesignError
-from igf1r_resistance.panels import linear_association, partial_spearman, stratified_permutation_p
+from igf1r_resistance.tl import stats
+from igf1r_resistance.tl.linear_model import DesignError
+from igf1r_resistance.tl.panels import (
+    SCORE_COLUMNS,
+    gene_associations,
+    linear_association,
+    oriented_response,
+    partial_spearman,
+    response_design,
+    score_associations,
+    stratified_permutation_p,
+)
 
 REF = Path(__file__).parent / "data/reference"
 
@@ -70,14 +79,6 @@ def test_constant_response_within_strata_is_a_design_error():
 # --------------------------------------------------------------------------- response contrasts
 # (tests/reference/make_response_fixtures.R: 48 lines in 4 tissues whose tissue shifts the AUC;
 # G001-G020 follow the AUC within tissues, G021-G040 follow the tissue only)
-
-from igf1r_resistance.panels import (  # noqa: E402
-    SCORE_COLUMNS,
-    gene_associations,
-    oriented_response,
-    response_design,
-    score_associations,
-)
 
 COLS = ["logFC", "CI.L", "CI.R", "AveExpr", "t", "P.Value", "adj.P.Val", "B"]
 PLANTED = [f"G{i:03d}" for i in range(1, 21)]

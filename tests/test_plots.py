@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from igf1r_resistance import plots as P
+from igf1r_resistance.pl import plots as P
 
 NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = "<img src=x onerror=alert(1)> & \"quotes\" 'single'"
@@ -132,7 +132,7 @@ def test_nice_ticks():
 def test_scatter_with_per_point_colours_drops_the_group_legend():
     import xml.etree.ElementTree as ET
 
-    from igf1r_resistance import plots as P
+    from igf1r_resistance.pl import plots as P
 
     pts = [P.Point(0.0, 1.0, "resistant", "cell <1>"), P.Point(1.0, 0.0, "sensitive", "cell 2")]
     svg = P.scatter(pts, "PC1", "PC2", colours=["#111111", "#eeeeee"])

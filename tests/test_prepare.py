@@ -7,13 +7,9 @@ import pandas as pd
 import pytest
 
 from igf1r_resistance.errors import ConfigError, GroupingError
-from igf1r_resistance.prepare import (
-    apply_log2,
-    assign_groups,
-    collapse_probes,
-    geo2r_needs_log2,
-    split_symbols,
-)
+from igf1r_resistance.pp.groups import assign_groups
+from igf1r_resistance.pp.log_scale import apply_log2, geo2r_needs_log2
+from igf1r_resistance.pp.prepare import collapse_probes, split_symbols
 
 
 def frame(values, probes=None, samples=None):

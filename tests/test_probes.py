@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from igf1r_resistance.prepare import collapse_probes
-from igf1r_resistance.probes import (
+from igf1r_resistance.pp.prepare import collapse_probes
+from igf1r_resistance.pp.probes import (
     RULE_HIGHEST_MEAN,
     RULE_JETSET,
     RULE_MULTI_GENE,
@@ -128,9 +128,9 @@ def test_a_probe_shared_by_two_genes_is_copied_not_moved():
 
 
 def _prepare(dataset: str, out: Path, settings_edit=None, annotation_edit=None, jetset=True):
-    from igf1r_resistance.acquire import fetch_platform_annotation, fetch_series
-    from igf1r_resistance.config import validate_config
-    from igf1r_resistance.steps import run_prepare
+    from igf1r_resistance.io.acquire import fetch_platform_annotation, fetch_series
+    from igf1r_resistance.workflow.config import validate_config
+    from igf1r_resistance.workflow.steps import run_prepare
 
     config = validate_config(yaml.safe_load((REPO / "config.yaml").read_text()),
                              REPO / "workflow/schemas/config.schema.yaml")

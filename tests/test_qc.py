@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import qc
-from igf1r_resistance.genesets import GeneSet, Hypothesis
-from igf1r_resistance.gsea import running_sum
+from igf1r_resistance.genesets.catalogue import GeneSet, Hypothesis
+from igf1r_resistance.tl import qc
+from igf1r_resistance.tl._gsea import running_sum
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -171,8 +171,8 @@ def test_running_sum_vertices_reproduce_the_full_curve():
 @pytest.mark.workflow
 def test_running_sum_enrichment_score_matches_gsea_table(demo_run: Path):
     demo = demo_run / "results/GSE15709"
-    from igf1r_resistance.genesets import read_gmt
-    from igf1r_resistance.io import read_tsv
+    from igf1r_resistance.genesets.catalogue import read_gmt
+    from igf1r_resistance.io.files import read_tsv
 
     table = qc.running_sums(read_tsv(demo / "de.tsv"), read_gmt(demo / "gene_sets.gmt"))
     es = table.groupby("gene_set")["running_es"].agg(lambda s: s[s.abs().idxmax()])

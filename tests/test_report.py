@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from igf1r_resistance import genesets as gs
-from igf1r_resistance import qc as qcmod
 from igf1r_resistance import report as rep
+from igf1r_resistance.genesets import catalogue as gs
+from igf1r_resistance.tl import qc as qcmod
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOGUE = REPO / "workflow/resources/mechanisms.yaml"

@@ -6,7 +6,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from igf1r_resistance import resources
+from igf1r_resistance.workflow import resources
 
 
 def test_mem_mb_grows_with_input_size_kind_and_attempt(tmp_path):
@@ -60,7 +60,7 @@ def test_stand_ins_are_a_floor_while_some_inputs_are_missing(tmp_path):
 def test_score_request_with_chunks_not_written_yet(tmp_path):
     from types import SimpleNamespace
 
-    from igf1r_resistance.chunks import score_mem_mb
+    from igf1r_resistance.workflow.chunks import score_mem_mb
 
     source = tmp_path / "s.txt.gz"
     source.write_bytes(b"z" * 10_000_000)
@@ -76,7 +76,7 @@ def test_score_request_with_chunks_not_written_yet(tmp_path):
 def test_mirrored_sources_find_the_demo_series_without_fetching():
     from pathlib import Path
 
-    from igf1r_resistance.acquire import mirrored_sources
+    from igf1r_resistance.io.acquire import mirrored_sources
 
     repo = Path(__file__).resolve().parents[1]
     geo_config = {"local_mirrors": [str(repo / ".test/geo")]}

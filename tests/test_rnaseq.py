@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from igf1r_resistance.errors import InputFormatError
-from igf1r_resistance.limma import moderated_t
-from igf1r_resistance.rnaseq import (
+from igf1r_resistance.pp.rnaseq import (
     calc_norm_factors_tmm,
     cpm_log,
     filter_by_expr,
@@ -21,6 +20,7 @@ from igf1r_resistance.rnaseq import (
     read_geo_counts,
     read_geo_gene_annotation,
 )
+from igf1r_resistance.tl._limma import moderated_t
 
 DATA = Path(__file__).parent / "data"
 REF = DATA / "reference"
@@ -114,9 +114,9 @@ RNASEQ_SETTINGS = {"type": "geo_rnaseq", "groups": {"by": "treatment", "resistan
 
 
 def test_prepare_geo_rnaseq_uses_series_metadata_and_log_cpm():
-    from igf1r_resistance.rnaseq import prepare_geo_rnaseq
-    from igf1r_resistance.steps import de_options
-    from igf1r_resistance.symbols import SymbolMapper
+    from igf1r_resistance.pp.rnaseq import prepare_geo_rnaseq
+    from igf1r_resistance.pp.symbols import SymbolMapper
+    from igf1r_resistance.workflow.steps import de_options
 
     mapper = SymbolMapper.from_file(DATA.parent.parent / "workflow/resources/hgnc_symbols.tsv.gz")
     p = prepare_geo_rnaseq("GSE999001", RNASEQ_SETTINGS, str(SERIES), str(GEO / "GSE999001_raw_counts_GRCh38.p13_NCBI.tsv.gz"),
@@ -137,8 +137,8 @@ def test_prepare_geo_rnaseq_uses_series_metadata_and_log_cpm():
 def test_fetch_rnaseq_counts_from_geo_download_endpoint(tmp_path):
     import logging
 
-    from igf1r_resistance.acquire import fetch_rnaseq_counts
     from igf1r_resistance.errors import NotFoundError
+    from igf1r_resistance.io.acquire import fetch_rnaseq_counts
 
     from geo_server import serve_directory
 

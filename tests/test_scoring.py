@@ -1,4 +1,4 @@
-"""Tests of igf1r_resistance.scoring against R GSVA 1.46 fixtures and hand examples.
+"""Tests of igf1r_resistance.tl.scoring against R GSVA 1.46 fixtures and hand examples.
 
 Fixtures: tests/data/reference/scoring_<case>_{expr.tsv,sets.gmt,<method>.tsv}, made by
     .venv/bin/python tests/reference/make_scoring_inputs.py
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igf1r_resistance import scoring
-from igf1r_resistance.genesets import GeneSet
+from igf1r_resistance.genesets.catalogue import GeneSet
+from igf1r_resistance.tl import scoring
 
 REF = Path(__file__).parent / "data" / "reference"
 CASES = ("random", "gse27473", "ties")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from igf1r_resistance.errors import InputFormatError
-from igf1r_resistance.series_matrix import MISSING_TOKENS, read_series_matrix
+from igf1r_resistance.io.series_matrix import MISSING_TOKENS, read_series_matrix
 
 DATA = Path(__file__).parent / "data" / "series_matrix"
 
@@ -143,7 +143,7 @@ GROUPS = {"by": "status", "resistant": "^resistant$", "sensitive": "^sensitive$"
 def test_mixed_platform_matrix_is_restricted_to_the_configured_platform(tmp_path):
     import pandas as pd
 
-    from igf1r_resistance.prepare import prepare_dataset
+    from igf1r_resistance.pp.prepare import prepare_dataset
 
     path = _write(tmp_path, _five_samples(["GPL570", "GPL96", "GPL570", "GPL570", "GPL570"]))
     assert read_series_matrix(path).samples["platform_id"].tolist()[:2] == ["GPL570", "GPL96"]
@@ -173,7 +173,7 @@ def test_two_channel_fields_are_kept_apart(tmp_path):
 def test_two_channel_series_is_noted_in_prepare(tmp_path):
     import pandas as pd
 
-    from igf1r_resistance.prepare import prepare_dataset
+    from igf1r_resistance.pp.prepare import prepare_dataset
 
     text = _five_samples(["GPL6480"] * 5, channels=2).replace("null", "2")
     p = prepare_dataset(str(_write(tmp_path, text)), pd.DataFrame(ANNOTATION), "GSE1", {"log2": "no", "groups": GROUPS})
@@ -184,7 +184,7 @@ def test_two_channel_series_is_noted_in_prepare(tmp_path):
 def test_empty_table_points_to_the_rnaseq_counts_input(tmp_path):
     import pandas as pd
 
-    from igf1r_resistance.prepare import prepare_dataset
+    from igf1r_resistance.pp.prepare import prepare_dataset
 
     head = _base().split("!series_matrix_table_begin")[0]
     path = _write(tmp_path, head + '!series_matrix_table_begin\n"ID_REF"\t"GSM1"\t"GSM2"\t"GSM3"\n!series_matrix_table_end\n')

@@ -10,9 +10,9 @@ import pytest
 import scipy.sparse as sp
 
 from igf1r_resistance.errors import GroupingError, InputFormatError
-from igf1r_resistance.gene_ids import describe_unmapped, detect_id_type, map_to_symbols
-from igf1r_resistance.singlecell import check_values, prepare_single_cell, preprocess, pseudobulk
-from igf1r_resistance.symbols import SymbolMapper
+from igf1r_resistance.pp.gene_ids import describe_unmapped, detect_id_type, map_to_symbols
+from igf1r_resistance.pp.singlecell import check_values, prepare_single_cell, preprocess, pseudobulk
+from igf1r_resistance.pp.symbols import SymbolMapper
 
 REPO = Path(__file__).resolve().parents[1]
 GSE108383 = REPO / ".test/geo/series/GSE108nnn/GSE108383/suppl/Target_expr_resp_z.PLX4720_tp4k.tsv.gz"
@@ -182,10 +182,10 @@ def test_gse108383_cells_are_the_samples(gse108383):
 
 def test_gse108383_sets_below_minimum_size_are_not_testable(gse108383):
     """The hypotheses step on GSE108383's real matrix: absent genes and small sets are not_testable."""
-    from igf1r_resistance import genesets as gs
-    from igf1r_resistance.hypotheses import HypothesisSettings, evaluate
-    from igf1r_resistance.scoring import score_gene_sets
-    from igf1r_resistance.steps import set_min_sizes, used_sets
+    from igf1r_resistance.genesets import catalogue as gs
+    from igf1r_resistance.tl._hypotheses import HypothesisSettings, evaluate
+    from igf1r_resistance.tl.scoring import score_gene_sets
+    from igf1r_resistance.workflow.steps import set_min_sizes, used_sets
 
     a = gse108383.adata
     expr = pd.DataFrame(np.asarray(a.X, float).T, index=a.var_names, columns=a.obs_names)

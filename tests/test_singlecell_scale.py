@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from igf1r_resistance import scoring
-from igf1r_resistance.genesets import GeneSet
-from igf1r_resistance.singlecell import control_genes, gene_means, score_cells
+from igf1r_resistance.genesets.catalogue import GeneSet
+from igf1r_resistance.pp.singlecell import control_genes, gene_means, score_cells
+from igf1r_resistance.tl import scoring
 
 N_CELLS, N_GENES = 240, 300
 GENES = [f"G{i}" for i in range(N_GENES)]

@@ -1,4 +1,4 @@
-"""Tests for igf1r_resistance.stats against R reference values and hand-worked cases.
+"""Tests for igf1r_resistance.tl.stats against R reference values and hand-worked cases.
 
 Reference values: tests/data/reference/stats_*.tsv, made by
 ``Rscript tests/reference/make_stats_fixtures.R`` (R 4.2.2, metafor 3.8-1).
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from igf1r_resistance import stats as st
+from igf1r_resistance.tl import stats as st
 
 REF = Path(__file__).parent / "data" / "reference"
 TOL = 1e-6  # relative, or absolute where |reference| < 1

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from igf1r_resistance.symbols import SymbolMapper
+from igf1r_resistance.pp.symbols import SymbolMapper
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -38,7 +38,7 @@ def test_demo_writes_every_contract_file(demo_run: Path):
     summary = pd.read_csv(demo_run / "results/summary/hypotheses.tsv", sep="\t")
     assert set(summary["dataset"]) == set(DATASETS)
     # the verdict words of issue 13 (docs/verdicts.md, stats.VERDICTS)
-    from igf1r_resistance.stats import VERDICTS
+    from igf1r_resistance.tl.stats import VERDICTS
 
     assert set(summary["verdict"]) <= set(VERDICTS)
     conf = summary[summary["confirmatory"].astype(str).str.lower() == "true"]
@@ -135,7 +135,7 @@ def test_demo_h5ad_records_decisions(demo_run: Path):
 def test_rule_logs_carry_library_lines(demo_run: Path):
     """The scoring module's own log lines (not only the step's) reach logs/score/{ds}.log."""
     logs = "".join(p.read_text() for p in sorted((demo_run / "logs/score").glob("*.log")))
-    assert "[igf1r_resistance.scoring] scoring:" in logs
+    assert "[igf1r_resistance.tl.scoring] scoring:" in logs
 
 
 def test_second_run_reruns_nothing(demo_run: Path):
@@ -146,8 +146,8 @@ def test_second_run_reruns_nothing(demo_run: Path):
 
 def test_every_consumer_reads_the_one_gene_set_table(demo_run: Path):
     """Scored sets, camera/GSEA parts and hypothesis n_genes all come from gene_sets.tsv."""
-    from igf1r_resistance.gene_universe import GeneSetsUsed
-    from igf1r_resistance.gsea import set_parts
+    from igf1r_resistance.genesets.universe import GeneSetsUsed
+    from igf1r_resistance.tl._gsea import set_parts
 
     for ds in DATASETS:
         out = demo_run / "results" / ds
@@ -439,7 +439,7 @@ def test_design_with_two_contrasts(tmp_path: Path):
     """A matrix data set with a design (arm C/R/O + batch) and two contrasts: one fit, two models."""
     import anndata as ad
 
-    from igf1r_resistance.linear_model import design_matrix, linear_model
+    from igf1r_resistance.tl.linear_model import design_matrix, linear_model
 
     workdir = _design_workdir(tmp_path)
     result = snakemake(workdir, "--cores", "2")

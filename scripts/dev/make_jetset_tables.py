@@ -5,7 +5,7 @@ Run once (from the repository root) when the Jetset scores or the HGNC table cha
     .venv/bin/python scripts/dev/make_jetset_tables.py /work/shared/data/probes
 
 Reads jetset_scores_<chip>.tsv.gz (CRAN jetset 3.4.0's scores, Artistic-2.0) for each platform
-of igf1r_resistance.probes.JETSET_PLATFORMS, maps Entrez ids to current HGNC symbols with
+of igf1r_resistance.pp.probes.JETSET_PLATFORMS, maps Entrez ids to current HGNC symbols with
 workflow/resources/hgnc_symbols.tsv.gz and writes one row per gene (gene, probe, entrez_id,
 overall). Li et al. 2011, BMC Bioinformatics 12:474.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from igf1r_resistance.io import write_tsv
-from igf1r_resistance.probes import JETSET_PLATFORMS, jetset_choice
+from igf1r_resistance.io.files import write_tsv
+from igf1r_resistance.pp.probes import JETSET_PLATFORMS, jetset_choice
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-# Reference values for linear designs with several contrasts (src/igf1r_resistance/limma.py
+# Reference values for linear designs with several contrasts (src/igf1r_resistance/tl/_limma.py
 # fit_design / contrasts_fit / design_table), computed with R limma.
 #
 # Regenerate (from the repository root):

@@ -5,7 +5,7 @@
 #   Rscript tests/reference/make_edger_fixtures.R
 #
 # 1. The GEO-shaped fixture GSE999001 (tests/data/geo_rnaseq), exactly the recipe of
-#    src/igf1r_resistance/rnaseq.py:
+#    src/igf1r_resistance/pp/rnaseq.py:
 #      keep <- filterByExpr(y, group = group)
 #      y <- y[keep, , keep.lib.sizes = FALSE]; y <- calcNormFactors(y)
 #      cpm(y, log = TRUE, prior.count = 2)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from igf1r_resistance import genesets as gs
+from igf1r_resistance.genesets import catalogue as gs
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests/data/geo_rnaseq/series/GSE999nnn/GSE999001"

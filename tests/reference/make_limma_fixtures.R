@@ -6,7 +6,7 @@
 #
 # For every case in tests/data/reference/limma_<case>_expr.tsv.gz (+ _groups.tsv) this
 # runs the two-group moderated t-test exactly as documented in
-# src/igf1r_resistance/limma.py:
+# src/igf1r_resistance/tl/_limma.py:
 #   design <- model.matrix(~0 + group)
 #   fit    <- lmFit(x, design)
 #   fit2   <- contrasts.fit(fit, makeContrasts(resistant - sensitive, levels = design))

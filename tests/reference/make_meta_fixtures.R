@@ -1,4 +1,4 @@
-# Reference values for src/igf1r_resistance/meta_stats.py from metafor 3.8.
+# Reference values for src/igf1r_resistance/tl/meta_stats.py from metafor 3.8.
 #
 #   Rscript tests/reference/make_meta_fixtures.R     (from the repository root)
 #

@@ -11,7 +11,7 @@ from pathlib import Path
 import anndata as ad
 import pandas as pd
 
-from igf1r_resistance.steps import run_prepare
+from igf1r_resistance.workflow.steps import run_prepare
 
 REPO = Path(__file__).resolve().parents[2]
 PANEL = REPO / ".test" / "panels" / "P53_NCI60"

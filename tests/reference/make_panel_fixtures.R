@@ -1,4 +1,4 @@
-# Reference values for src/igf1r_resistance/panels.py linear_association, computed with R lm.
+# Reference values for src/igf1r_resistance/tl/panels.py linear_association, computed with R lm.
 #
 # Regenerate (from the repository root):  Rscript tests/reference/make_panel_fixtures.R
 # Writes tests/data/reference/panel_lines.tsv (line, tissue, response, score_null, score_assoc)

@@ -1,4 +1,4 @@
-# Reference values for drug-response panels (src/igf1r_resistance/panels.py gene_associations):
+# Reference values for drug-response panels (src/igf1r_resistance/tl/panels.py gene_associations):
 # limma with a numeric drug response as a term of the design, adjusted for tissue, computed with
 # R limma.
 #

@@ -1,4 +1,4 @@
-# Reference values for src/igf1r_resistance/stats.py, computed with R.
+# Reference values for src/igf1r_resistance/tl/stats.py, computed with R.
 #
 # Regenerate (from the repository root):
 #   Rscript tests/reference/make_stats_fixtures.R

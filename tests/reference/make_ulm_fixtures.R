@@ -1,4 +1,4 @@
-# Reference values for src/igf1r_resistance/footprints.py (ulm), computed with R decoupleR 2.4.
+# Reference values for src/igf1r_resistance/tl/footprints.py (ulm), computed with R decoupleR 2.4.
 #
 # Regenerate (from the repository root):
 #   Rscript tests/reference/make_ulm_fixtures.R

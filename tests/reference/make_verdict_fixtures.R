@@ -1,5 +1,5 @@
-# Reference values for the verdict statistics of issue 13 (src/igf1r_resistance/stats.py
-# tost_p, src/igf1r_resistance/limma.py confint_from_t), computed with R.
+# Reference values for the verdict statistics of issue 13 (src/igf1r_resistance/tl/stats.py
+# tost_p, src/igf1r_resistance/tl/_limma.py confint_from_t), computed with R.
 #
 # Regenerate (from the repository root):
 #   Rscript tests/reference/make_verdict_fixtures.R

@@ -28,7 +28,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from igf1r_resistance.genesets import catalogue_citations  # noqa: E402
+from igf1r_resistance.genesets.catalogue import catalogue_citations  # noqa: E402
 
 RESOURCES = ROOT / "workflow" / "resources"
 V7_FILES = ["h.all.v7.0.symbols.gmt", "c2.cgp.v7.0.symbols.gmt", "c2.cp.reactome.v7.0.symbols.gmt",

@@ -19,17 +19,12 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(WORKFLOW_DIR / "src"), os.environ.get("PYTHONPATH")) if p
 )
 
-from igf1r_resistance.config import dataset_type, resolve_path, validate_config  # noqa: E402
-from igf1r_resistance.designs import (
-    dataset_of,
-    first_model,
-    model_ids,
-    model_spec,
-)  # noqa: E402
+from igf1r_resistance.workflow.config import dataset_type, resolve_path, validate_config  # noqa: E402
+from igf1r_resistance.pp.designs import dataset_of, first_model, model_ids, model_spec  # noqa: E402
 from igf1r_resistance.errors import ConfigError  # noqa: E402
-from igf1r_resistance import resources  # noqa: E402
-from igf1r_resistance.acquire import mirrored_sources  # noqa: E402
-from igf1r_resistance.probes import JETSET_PLATFORMS  # noqa: E402
+from igf1r_resistance.workflow import resources  # noqa: E402
+from igf1r_resistance.io.acquire import mirrored_sources  # noqa: E402
+from igf1r_resistance.pp.probes import JETSET_PLATFORMS  # noqa: E402
 
 try:
     config = validate_config(
@@ -197,7 +192,7 @@ def all_outputs():
 
 def input_mb(*names, floor_mb=0, correlation=False):
     """Resource function: memory grows with the size of the named inputs
-    (igf1r_resistance.resources.mem_mb), plus the samples x samples correlation matrix
+    (igf1r_resistance.workflow.resources.mem_mb), plus the samples x samples correlation matrix
     of the `adata` input when `correlation` is set (QC)."""
 
     def mem_mb(wildcards, input, attempt):

@@ -1,6 +1,6 @@
 # Per model ({model} = ds, or ds/contrast of a data set with a design): limma's table, its
 # positive controls and the competitive gene-set tests. A contrast's de.tsv comes from the
-# fit of its data set's whole design (src/igf1r_resistance/designs.py, linear_model.py).
+# fit of its data set's whole design (src/igf1r_resistance/pp/designs.py, linear_model.py).
 
 
 rule de:

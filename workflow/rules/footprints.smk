@@ -1,6 +1,6 @@
 # Pathway activity from response footprints (PROGENy, 14 pathways): decoupleR's ulm on
 # limma's moderated t (score and competitive p) and on every sample's expression (Welch test
-# of resistant vs sensitive scores); src/igf1r_resistance/footprints.py.
+# of resistant vs sensitive scores); src/igf1r_resistance/tl/footprints.py.
 
 
 rule footprints:

@@ -2,10 +2,10 @@
 # label-permutation tests are scattered over N permutation_chunk jobs, each counting a
 # contiguous share of every test's relabellings (results/{model}/permutations/chunk_{k}.tsv);
 # rule hypotheses adds the counts up into the same hypotheses.tsv, byte for byte, as one job
-# (src/igf1r_resistance/stats.py permutation_counts, docs/cluster.md).
+# (src/igf1r_resistance/tl/stats.py permutation_counts, docs/cluster.md).
 
-from igf1r_resistance.chunks import permutation_chunk_files
-from igf1r_resistance.meta import model_metadata
+from igf1r_resistance.workflow.chunks import permutation_chunk_files
+from igf1r_resistance.tl.meta import model_metadata
 
 PERMUTATION_CHUNKS = config["hypotheses"]["permutation_chunks"]
 

@@ -2,7 +2,7 @@
 # outliers, gene-set heatmaps and GSEA running sums. The report draws them.
 
 # QC parameters (defaults; a `qc:` block in config.yaml overrides them once the schema
-# carries it). igf1r_resistance.qc.QC_DEFAULTS documents each one.
+# carries it). igf1r_resistance.tl.qc.QC_DEFAULTS documents each one.
 QC_SETTINGS = {
     "pca_top_genes": 500,
     "pca_components": 5,

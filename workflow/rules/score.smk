@@ -3,14 +3,10 @@
 # N comes from the config, so the DAG is known without reading data; chunk k scores the
 # k-th contiguous block of samples for the sample-wise methods (singscore, raw ssGSEA) and
 # the k-th block of gene sets for the cohort-wide ones (gsva, zscore, plage, score_genes),
-# blocks [k n // N, (k + 1) n // N) (src/igf1r_resistance/chunks.py, docs/cluster.md).
+# blocks [k n // N, (k + 1) n // N) (src/igf1r_resistance/workflow/chunks.py, docs/cluster.md).
 
-from igf1r_resistance.chunks import score_inputs, score_mem_mb
-from igf1r_resistance.gene_universe import (
-    catalogue_set_digest,
-    catalogue_set_files,
-    set_uses,
-)
+from igf1r_resistance.workflow.chunks import score_inputs, score_mem_mb
+from igf1r_resistance.genesets.universe import catalogue_set_digest, catalogue_set_files, set_uses
 
 SCORING_CHUNKS = config["scoring"]["chunks"]
 CATALOGUE = config["gene_sets"]["catalogue"]
@@ -18,7 +14,7 @@ CATALOGUE = config["gene_sets"]["catalogue"]
 
 # The gene sets as used for a data set: catalogue + GMT sets restricted to its universe
 # (var complete and measurable), with status, sizes and the minimum-size decision
-# (src/igf1r_resistance/gene_universe.py). Every later step reads them from here. The
+# (src/igf1r_resistance/genesets/universe.py). Every later step reads them from here. The
 # catalogue is `ancient`: only what in it decides the sets (its digest) re-runs this job,
 # so a statement edit re-runs the hypotheses, not the scoring.
 rule gene_sets:

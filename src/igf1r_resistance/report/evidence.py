@@ -11,7 +11,7 @@ from importlib import metadata
 import pandas as pd
 import yaml
 
-from ..plots import fmt
+from ..pl.plots import fmt
 from . import figures as F
 from .tables import (
     NOT_AVAILABLE,

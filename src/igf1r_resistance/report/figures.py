@@ -11,8 +11,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from .. import plots as P
-from ..plots import esc, fmt
+from ..pl import plots as P
+from ..pl.plots import esc, fmt
 from .tables import DatasetTables, number
 from .tables import isnan as _isnan
 from .tables import num as _num

@@ -21,10 +21,10 @@ import pandas as pd
 import yaml
 from markupsafe import Markup, escape
 
-from .. import plots as P
 from ..errors import InputFormatError
-from ..io import read_tsv, write_text
-from ..plots import fmt
+from ..io.files import read_tsv, write_text
+from ..pl import plots as P
+from ..pl.plots import fmt
 from . import evidence as E
 from . import figures as F
 from . import views as V

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .. import designs
-from ..controls import dataset_status
 from ..errors import InputFormatError
-from ..io import read_tsv
+from ..io.files import read_tsv
+from ..pp import designs
+from ..tl.controls import dataset_status
 
 NOT_AVAILABLE = "not available"
 QC_NAMES = ["pca", "pca_variance", "distributions", "columns", "correlation", "outliers", "set_heatmaps",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from markupsafe import Markup
 
-from ..plots import fmt
+from ..pl.plots import fmt
 from . import figures as F
 from .tables import (
     NOT_AVAILABLE,

@@ -1,0 +1,1 @@
+"""The catalogue of mechanisms (gene sets, hypotheses) and drug classes."""

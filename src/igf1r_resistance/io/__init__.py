@@ -1,0 +1,1 @@
+"""Reading and fetching: GEO layout, downloads, series matrices, local matrices, atomic writers."""

@@ -1,0 +1,337 @@
+"""Linear designs with several contrasts: what a data set's `design:` and `contrasts:` mean.
+
+A data set with a plain `groups:` block is one model (id = the data-set id). A data set with
+``design: {factor, covariates, pair_by}`` and ``contrasts: {NAME: {...}}`` is one model per
+contrast (id = ``{ds}/{contrast}``): limma fits ``~ 0 + factor + covariates [+ pair_by]`` once on
+every sample with a factor value (:mod:`igf1r_resistance.tl.linear_model`), and each contrast is
+``factor<test> - factor<reference>`` of that fit. This module is the one home of
+
+- the model ids and what each model carries (drug, drug_class, model, model_type, note,
+  controls: the contrast's, else the data set's; its `comparison`),
+- the design of a sample sheet (which covariate is a number, which samples are fitted), and
+- the checks a user needs, each naming data set, contrast and field: a covariate confounded
+  with the factor, a contrast level that does not exist, a pair whose samples sit in one level,
+  fewer than 2 residual degrees of freedom, a numeric covariate with missing values.
+
+Reference: Smyth GK (2004), Stat Appl Genet Mol Biol 3(1):3; limma User's Guide (2022),
+chapters 9.3-9.5 (several groups, additive batch terms, paired samples).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..tl.linear_model import DesignError
+
+#: keys a contrast may carry to override the data set's
+MODEL_KEYS = ("drug", "drug_class", "model", "model_type", "note", "controls")
+#: the obs columns prepare writes itself; design terms may not be named like them
+RESERVED_TERMS = ("group", "title", "response", "sample")
+#: fewest residual degrees of freedom a design must leave (limma's variance needs them)
+MIN_RESIDUAL_DF = 2
+RESISTANCE = "resistance"
+
+
+def has_design(settings: dict) -> bool:
+    """Whether a data-set entry is analysed through a design with contrasts."""
+    return bool(settings.get("contrasts"))
+
+
+def contrast_levels(contrast: dict) -> tuple[str | None, str | None]:
+    """(test level, reference level) of a contrast: `resistant`/`test` and `sensitive`/`reference`."""
+    test = contrast.get("resistant", contrast.get("test"))
+    reference = contrast.get("sensitive", contrast.get("reference"))
+    return (None if test is None else str(test)), (None if reference is None else str(reference))
+
+
+def model_ids(datasets: dict) -> list[str]:
+    """Every model of the config, in config order: `ds` or `ds/contrast`."""
+    out = []
+    for name, settings in datasets.items():
+        if has_design(settings or {}):
+            out += [f"{name}/{c}" for c in settings["contrasts"]]
+        else:
+            out.append(str(name))
+    return out
+
+
+def dataset_of(model: str) -> str:
+    """The data-set id of a model id."""
+    return model.split("/", 1)[0]
+
+
+def model_spec(datasets: dict, model: str) -> dict:
+    """What one model is: `id` (the model id), `dataset`, `contrast` ('' for a plain data set),
+    `comparison`, the keys of :data:`MODEL_KEYS` (the contrast's, else the data set's; the
+    model_type of a regulator comparison defaults to the comparison's name) and,
+    for a contrast, `design` (the data set's design block), `test` and `reference` levels."""
+    ds, _, contrast = model.partition("/")
+    settings = datasets[ds] or {}
+    spec = {"id": model, "dataset": ds, "contrast": contrast, "comparison": RESISTANCE, "design": None,
+            "test": None, "reference": None}
+    for key in MODEL_KEYS:
+        spec[key] = settings.get(key, {} if key == "controls" else "")
+    if contrast:
+        entry = settings["contrasts"][contrast]
+        for key in MODEL_KEYS:
+            if key in entry:
+                spec[key] = entry[key]
+        spec["comparison"] = str(entry.get("comparison") or RESISTANCE)
+        if spec["comparison"] != RESISTANCE and "model_type" not in entry:
+            # a regulator comparison is no resistance model: the meta-analysis pools it apart
+            spec["model_type"] = spec["comparison"]
+        spec["design"] = dict(settings["design"])
+        spec["test"], spec["reference"] = contrast_levels(entry)
+    spec["drug_class"] = spec["drug_class"] or ""
+    return spec
+
+
+def first_model(datasets: dict, ds: str) -> str:
+    """The model whose de.tsv feeds the data set's QC tables (the first contrast, or the data set)."""
+    return next(m for m in model_ids({ds: datasets[ds]}))
+
+
+# --------------------------------------------------------------------------- the design
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def design_terms(design: dict) -> list[tuple[str, str]]:
+    """(config field, column) of every term: factor, each covariate, pair_by."""
+    terms = [("design.factor", str(design["factor"]))]
+    terms += [("design.covariates", str(c)) for c in design.get("covariates") or []]
+    if design.get("pair_by"):
+        terms.append(("design.pair_by", str(design["pair_by"])))
+    return terms
+
+
+def design_samples(sheet: pd.DataFrame, design: dict) -> pd.DataFrame:
+    """The fitted samples' design terms: samples with a factor value, factor and pair_by as
+    text, a covariate as a number when every value of it reads as one, else as text.
+
+    `sheet`: index = sample ids, the sample sheet's (or obs') columns, any dtype.
+    """
+    factor = str(design["factor"])
+    values = sheet[factor].astype(object).where(sheet[factor].notna(), "").astype(str).str.strip()
+    fitted = sheet.loc[values != ""]
+    out = pd.DataFrame(index=fitted.index)
+    for field, column in design_terms(design):
+        col = fitted[column]
+        if pd.api.types.is_numeric_dtype(col) and field == "design.covariates":
+            out[column] = col.astype(float)
+            continue
+        text = col.astype(object).where(col.notna(), "").astype(str).str.strip()
+        filled = text[text != ""]
+        if field == "design.covariates" and len(filled) and all(_is_number(v) for v in filled):
+            out[column] = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
+        else:
+            out[column] = text.where(text != "")
+    return out
+
+
+def contrast_weights(design: dict, test: str, reference: str) -> dict[str, float]:
+    """The contrast `factor<test> - factor<reference>` as weights of the design columns."""
+    factor = str(design["factor"])
+    return {f"{factor}{test}": 1.0, f"{factor}{reference}": -1.0}
+
+
+def contrast_groups(terms: pd.DataFrame, design: dict, test: str, reference: str) -> pd.Series:
+    """Per fitted sample: resistant (test level), sensitive (reference level) or excluded
+    (another level): the two groups the contrast compares, for the two-group summaries."""
+    levels = terms[str(design["factor"])].astype(str)
+    out = pd.Series("excluded", index=terms.index, dtype=object)
+    out[levels == test] = "resistant"
+    out[levels == reference] = "sensitive"
+    return out
+
+
+def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[str]:
+    """What keeps a design from being fitted, each as '.field: message' (field = the config key).
+
+    Checked, in this order: terms are columns of the sheet and not reserved names; a numeric
+    covariate has no missing values; a factor or pair value is not missing; each contrast's
+    levels exist and differ; every pair has samples in two levels; the design is of full
+    rank (the first term that makes it rank-deficient is named, with the column it aliases);
+    at least :data:`MIN_RESIDUAL_DF` residual degrees of freedom remain.
+    """
+    from ..tl.linear_model import _estimable_columns, design_matrix
+
+    out: list[str] = []
+    for field, column in design_terms(design):
+        if column in RESERVED_TERMS:
+            out.append(f".{field}: column name {column!r} is reserved by the workflow; rename the column in the "
+                       "sample sheet")
+        elif column not in sheet.columns:
+            out.append(f".{field}: {column!r} is not a column of the sample sheet (columns: "
+                       f"{', '.join(map(str, sheet.columns))})")
+    if out:
+        return out
+    factor = str(design["factor"])
+    terms = design_samples(sheet, design)
+    if terms.empty:
+        return [f".design.factor: no sample has a value in column {factor!r}"]
+    for field, column in design_terms(design)[1:]:
+        missing = terms.index[terms[column].isna()]
+        if len(missing):
+            kind = "numeric covariate" if pd.api.types.is_numeric_dtype(terms[column]) else "column"
+            out.append(f".{field}: {kind} {column!r} has missing values (sample(s) "
+                       f"{', '.join(map(str, missing[:5]))}); fill them in or leave those samples out "
+                       f"(empty {factor!r})")
+    levels = sorted(terms[factor].unique())
+    for name, contrast in contrasts.items():
+        if contrast.get("response"):
+            out.append(f".contrasts.{name}.response: response contrasts are not run by the workflow yet; "
+                       "give test/reference (resistant/sensitive) levels of the factor")
+            continue
+        test, reference = contrast_levels(contrast)
+        for key, synonym, level in (("resistant", "test", test), ("sensitive", "reference", reference)):
+            given = synonym if synonym in contrast else key
+            if key in contrast and synonym in contrast:
+                out.append(f".contrasts.{name}: give {key} or {synonym}, not both")
+            elif level is None:
+                out.append(f".contrasts.{name}: needs {key} (or {synonym}): a level of {factor!r}")
+            elif level not in levels:
+                out.append(f".contrasts.{name}.{given}: {level!r} is not a level of {factor!r} "
+                           f"(levels: {', '.join(levels)})")
+        if test is not None and test == reference:
+            out.append(f".contrasts.{name}: test and reference are the same level {test!r}")
+    if out:
+        return out
+    pair_by = design.get("pair_by")
+    if pair_by:
+        n_levels = terms.groupby(terms[str(pair_by)])[factor].nunique()
+        lonely = sorted(map(str, n_levels.index[n_levels < 2]))
+        if lonely:
+            out.append(f".design.pair_by: pair(s) {', '.join(lonely[:5])} of {pair_by!r} have all their samples in "
+                       f"one level of {factor!r}; each pair needs samples in at least two levels")
+            return out
+    covariates = [c for f, c in design_terms(design) if f == "design.covariates"]
+    steps = [(field, column) for field, column in design_terms(design)]
+    for k in range(1, len(steps) + 1):
+        covs = [c for f, c in steps[1:k] if f == "design.covariates"]
+        pair = pair_by if k == len(steps) and pair_by else None
+        x = design_matrix(terms, factor, covs, pair)
+        kept = _estimable_columns(x.to_numpy(float))
+        if not kept.all():
+            field, column = steps[k - 1]
+            aliased = x.columns[~kept][0]
+            out.append(f".{field}: {column!r} is confounded with the terms before it (design column {aliased!r} is a "
+                       f"combination of {', '.join(c for c in x.columns if c != aliased)}): the design is not of full "
+                       "rank; drop the term or add samples that separate it from the factor")
+            return out
+    x = design_matrix(terms, factor, covariates, pair_by or None)
+    df = x.shape[0] - x.shape[1]
+    if df < MIN_RESIDUAL_DF:
+        out.append(f".design: {x.shape[0]} samples for {x.shape[1]} coefficients leave {df} residual degree(s) of "
+                   f"freedom; limma needs at least {MIN_RESIDUAL_DF} (add samples or drop covariates)")
+    return out
+
+
+def check_design(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: dict, where: str = "") -> None:
+    """Raise :class:`DesignError` listing :func:`design_problems` as `datasets.{ds}.{field}: ...`."""
+    problems = design_problems(sheet, design, contrasts)
+    if problems:
+        source = f" ({where})" if where else ""
+        raise DesignError(f"data set {dataset}{source}: the design cannot be fitted:\n"
+                          + "\n".join(f"  datasets.{dataset}{p}" for p in problems))
+
+
+def fitted_design(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: dict) -> tuple[pd.DataFrame, dict]:
+    """(design matrix of the fitted samples, {contrast: column weights}) after :func:`check_design`."""
+    from ..tl.linear_model import design_matrix
+
+    check_design(dataset, sheet, design, contrasts)
+    terms = design_samples(sheet, design)
+    pair_by = design.get("pair_by") or None
+    covariates = [str(c) for c in design.get("covariates") or []]
+    x = design_matrix(terms, str(design["factor"]), covariates, pair_by)
+    weights = {name: contrast_weights(design, *contrast_levels(c)) for name, c in contrasts.items()}
+    return x, weights
+
+
+def design_grouping(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: dict, where: str = ""):
+    """prepare's :class:`~igf1r_resistance.pp.groups.Grouping` of a design data set.
+
+    Every sample with a factor value is kept (the fit uses them all): `resistant` /
+    `sensitive` are the first contrast's levels (what QC and the data-set tables show),
+    `intermediate` the other fitted samples, `excluded` samples without a factor value.
+    Raises :class:`DesignError` (via :func:`check_design`) when the design cannot be fitted.
+    """
+    from .groups import Grouping
+
+    check_design(dataset, sheet, design, contrasts, where)
+    terms = design_samples(sheet, design)
+    first = next(iter(contrasts))
+    groups = contrast_groups(terms, design, *contrast_levels(contrasts[first]))
+    groups = groups.replace("excluded", "intermediate").reindex(sheet.index).fillna("excluded")
+    factor = str(design["factor"])
+    record = {
+        "group_rule": "design", "group_field": factor, "design_factor": factor,
+        "design_covariates": ";".join(str(c) for c in design.get("covariates") or []),
+        "design_pair_by": str(design.get("pair_by") or ""),
+        "contrasts": ";".join(contrasts), "group_contrast": first,
+    }
+    return Grouping(groups, factor, None, record)
+
+
+def design_obs(samples: pd.DataFrame, design: dict) -> pd.DataFrame:
+    """The design columns prepare stores in obs (as text, as the sheet has them)."""
+    columns = [column for _, column in design_terms(design)]
+    return samples[columns].astype(object).where(samples[columns].notna(), "").astype(str)
+
+
+def factor_levels(obs: pd.DataFrame, design: dict) -> pd.Series:
+    """Per sample its factor level (the groups whose means decide `measurable`)."""
+    return obs[str(design["factor"])].astype(str)
+
+
+def design_set_effects(scores: pd.DataFrame, obs: pd.DataFrame, model: dict, methods,
+                       confidence: float = 0.95) -> pd.DataFrame:
+    """Set scores through the model's design: per method, limma on the sets x samples score
+    matrix (``score ~ 0 + factor + covariates [+ pair_by]``, the contrast test - reference,
+    moderated t across the sets; Haenzelmann et al. 2013, BMC Bioinformatics 14:7, the
+    GSVA-then-limma route), so a set's estimate is adjusted for the covariates and pairs as
+    the genes' are.
+
+    Parameters
+    ----------
+    scores
+        Long table ``sample, gene_set, method, score`` (scores.tsv).
+    obs
+        The fitted samples' design columns (expression.h5ad obs).
+    model
+        :func:`model_spec` of a contrast.
+    methods
+        Scoring methods to fit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene_set, method, logFC, CI.L, CI.R, t, P.Value`` (topTable's, one row per set and method).
+    """
+    from ..tl.linear_model import linear_model
+
+    contrast = model["contrast"]
+    x, weights = fitted_design(model["dataset"], obs, model["design"],
+                               {contrast: {"test": model["test"], "reference": model["reference"]}})
+    out = []
+    for method in methods:
+        long = scores[scores["method"] == method]
+        if long.empty:
+            continue
+        wide = long.pivot(index="gene_set", columns="sample", values="score").reindex(columns=x.index)
+        table = linear_model(wide.astype(float), x, {contrast: weights[contrast]}, confidence=confidence)[contrast]
+        out.append(table.rename(columns={"gene": "gene_set"}).assign(method=method))
+    columns = ["gene_set", "method", "logFC", "CI.L", "CI.R", "t", "P.Value"]
+    return pd.concat(out, ignore_index=True)[columns] if out else pd.DataFrame(columns=columns)
+
+
+__all__ = ["DesignError", "MODEL_KEYS", "check_design", "contrast_groups", "contrast_levels", "contrast_weights",
+           "dataset_of", "design_grouping", "design_set_effects", "design_obs", "design_problems", "factor_levels", "design_samples", "design_terms", "first_model", "fitted_design",
+           "has_design", "model_ids", "model_spec"]

@@ -1,0 +1,1 @@
+"""Snakemake adapters: steps, runner, config validation, resources, chunks."""
