@@ -183,18 +183,19 @@ def test_gse108383_cells_are_the_samples(gse108383):
 def test_gse108383_sets_below_minimum_size_are_not_testable(gse108383):
     """The hypotheses step on GSE108383's real matrix: absent genes and small sets are not_testable."""
     from igf1r_resistance.genesets import catalogue as gs
+    from igf1r_resistance.genesets.universe import GeneSetsUsed, gene_sets_for
     from igf1r_resistance.tl._hypotheses import HypothesisSettings, evaluate
     from igf1r_resistance.tl.scoring import score_gene_sets
-    from igf1r_resistance.workflow.steps import set_min_sizes, used_sets
 
     a = gse108383.adata
     expr = pd.DataFrame(np.asarray(a.X, float).T, index=a.var_names, columns=a.obs_names)
     groups = a.obs["group"].astype(str)
-    _, sets, hyps = gs.collect(REPO / "workflow/resources/mechanisms.yaml", [], [])
-    mins = set_min_sizes(sets, hyps, 5)
-    usable = used_sets(sets, expr.index, mins)
+    catalogue = REPO / "workflow/resources/mechanisms.yaml"
+    _, _, hyps = gs.collect(catalogue, [], [])
+    sets = GeneSetsUsed.from_table(gene_sets_for(a, str(catalogue), [], [], 5)[0])
+    usable = list(sets.used.values())
     scores = score_gene_sets(expr, usable, ["singscore"], min_size=1, seed=0)
-    table = evaluate("GSE108383", scores, expr, groups, {s.name: s for s in usable}, {s.name: s for s in sets}, hyps,
+    table = evaluate("GSE108383", scores, expr, groups, sets.used, sets, hyps,
                      HypothesisSettings(methods=("singscore",), primary="singscore", n_permutations=200))
     verdict = table[table["primary"].astype(bool)].set_index("hypothesis")["verdict"]
     for h in ["igf1r_gene_up", "abcb1_up", "abcg2_up", "abcc1_up", "igf1r_axis_up", "insr_changed"]:

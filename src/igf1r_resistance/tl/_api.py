@@ -313,7 +313,7 @@ def hypotheses(
     the workflow's ``hypotheses.tsv``).
     """
     from ..genesets import catalogue as gs
-    from ..workflow.steps import set_min_sizes, used_sets
+    from ..genesets.universe import GeneSetsUsed, gene_sets_for
     from ._hypotheses import HypothesisSettings, evaluate
 
     adata = _target(adata, copy)
@@ -321,11 +321,13 @@ def hypotheses(
     options = dict(settings or {})
     options.setdefault("min_size", 5)
     hs = HypothesisSettings(methods=methods, primary=primary or methods[0], **options)
-    _, sets, hyps = gs.collect(catalogue, list(gmt), [])
+    _, _, hyps = gs.collect(catalogue, list(gmt), [])
     hyps = gs.applicable(hyps, drug_class)
     expr = expression_frame(adata)
-    complete = expr.index[expr.notna().all(axis=1).to_numpy()]
-    used = {s.name: s for s in used_sets(sets, complete, set_min_sizes(sets, hyps, hs.min_size))}
+    # the sets as the workflow uses them (one home): restricted to the genes measured in
+    # every sample and above the noise floor (var["measurable"], when the data carry it)
+    sets = GeneSetsUsed.from_table(gene_sets_for(adata, catalogue, list(gmt), [], hs.min_size)[0])
+    used = sets.used
     long = []
     for method in methods:
         key = f"score_{method}"
@@ -344,6 +346,6 @@ def hypotheses(
     if "measurable" in adata.var.columns:
         measurable = pd.Series(adata.var["measurable"].astype(bool).to_numpy(), index=expr.index)
     groups = two_groups(adata, groupby, resistant, sensitive)
-    adata.uns[key_added] = evaluate(dataset, scores, expr, groups, used, {s.name: s for s in sets}, hyps, hs,
+    adata.uns[key_added] = evaluate(dataset, scores, expr, groups, used, sets, hyps, hs,
                                     de=de, camera=adata.uns.get("camera"), measurable=measurable)
     return adata if copy else None

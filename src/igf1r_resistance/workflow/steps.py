@@ -54,17 +54,6 @@ def scorable_genes(expr: pd.DataFrame) -> pd.DataFrame:
     return expr if keep.all() else expr[keep]
 
 
-def used_sets(sets: list[gs.GeneSet], measured: pd.Index, min_sizes: dict[str, int]) -> list[gs.GeneSet]:
-    """Sets restricted to `measured`, keeping those with enough up genes (benchmarks on
-    synthetic data; the workflow's sets come from gene_universe.sets_as_used)."""
-    out = []
-    for s in sets:
-        r = gs.restrict(s, measured)
-        if len(r.up) >= min_sizes[s.name]:
-            out.append(r)
-    return out
-
-
 def complete_expression(adata_path: str | Path, model: dict | None = None):
     """(adata, genes x samples DataFrame of the genes measured in every sample, groups).
 
