@@ -7,7 +7,7 @@ from igf1r_resistance.workflow.steps import run_prepare
 def step(smk, log):
     run_prepare(
         smk.wildcards.ds, smk.params.settings, dict(smk.input.items()), dict(smk.output.items()), log,
-        sample_schema=smk.params.sample_schema,
+        sample_schema=smk.params.sample_schema, workflow_dir=smk.params.workflow_dir,
     )
 
 

@@ -86,3 +86,15 @@ def test_paths_resolve_in_the_working_directory_first_then_in_the_workflow_folde
     assert resolve_path("data/missing.gmt", workflow_dir) == "data/missing.gmt"
     assert resolve_path("/abs/x.gmt", workflow_dir) == "/abs/x.gmt"
     assert resolve_path("https://example.org/x.tsv", workflow_dir) == "https://example.org/x.tsv"
+
+
+def test_recorded_paths_leave_out_the_workflow_folder():
+    from igf1r_resistance.workflow.config import shown_paths
+
+    record = {"hgnc": "/opt/wf/workflow/resources/hgnc_symbols.tsv.gz", "n": 3,
+              "notes": ["Jetset choice for GPL570: /opt/wf/workflow/resources/probes/jetset_GPL570.tsv.gz"],
+              "mine": "/home/me/data/expr.tsv"}
+    assert shown_paths(record, "/opt/wf") == {
+        "hgnc": "workflow/resources/hgnc_symbols.tsv.gz", "n": 3,
+        "notes": ["Jetset choice for GPL570: workflow/resources/probes/jetset_GPL570.tsv.gz"],
+        "mine": "/home/me/data/expr.tsv"}

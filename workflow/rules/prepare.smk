@@ -25,6 +25,8 @@ rule prepare:
     params:
         settings=dataset_settings,
         sample_schema=SAMPLE_SCHEMA,
+        # paths of the workflow's own files are recorded relative to it
+        workflow_dir=str(WORKFLOW_DIR),
     script:
         "../../scripts/prepare.py"
 
@@ -54,5 +56,6 @@ rule prepare_single_cell:
     params:
         settings=dataset_settings,
         sample_schema=SAMPLE_SCHEMA,
+        workflow_dir=str(WORKFLOW_DIR),
     script:
         "../../scripts/prepare.py"

@@ -153,6 +153,23 @@ def resolve_path(path: str, workflow_dir: str | Path) -> str:
     return str(in_workflow) if in_workflow.exists() else path
 
 
+def shown_paths(value, workflow_dir: str | Path):
+    """`value` (text, or lists and dicts of it) with the workflow's folder left out of paths.
+
+    The inverse of `resolve_path` for what outputs record (sources, probe choices): a file of
+    the workflow is recorded relative to its folder, so a run as a Snakemake module from
+    another folder writes the same text as a run in the repository.
+    """
+    prefix = str(Path(workflow_dir)).rstrip("/") + "/"
+    if isinstance(value, str):
+        return value.replace(prefix, "")
+    if isinstance(value, dict):
+        return {k: shown_paths(v, workflow_dir) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(shown_paths(v, workflow_dir) for v in value)
+    return value
+
+
 def _resolve_config_paths(config: dict, workflow_dir: Path) -> None:
     """Apply `resolve_path` to every file or folder path of the config (in place)."""
     gene_sets = config["gene_sets"]

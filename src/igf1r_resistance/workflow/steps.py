@@ -69,8 +69,12 @@ def complete_expression(adata_path: str | Path, model: dict | None = None):
 
 
 def run_prepare(dataset: str, settings: dict, inputs: dict[str, str], outputs: dict[str, str],
-                log: logging.Logger, sample_schema: str = "workflow/schemas/samples.schema.yaml") -> None:
+                log: logging.Logger, sample_schema: str = "workflow/schemas/samples.schema.yaml",
+                workflow_dir: str | None = None) -> None:
     """The prepare step of any data-set type: `inputs` are the rule's named inputs (by type).
+
+    `workflow_dir`: the workflow's folder; paths of its own files (HGNC table, Jetset choice,
+    demo data) are recorded relative to it (config.shown_paths).
 
     geo: series, annotation, hgnc; geo_rnaseq: series, counts, gene_annotation, hgnc;
     matrix: matrix, samples, hgnc; h5ad: data, hgnc; single_cell: data, hgnc.
@@ -128,6 +132,11 @@ def run_prepare(dataset: str, settings: dict, inputs: dict[str, str], outputs: d
     else:
         raise InputFormatError(f"data set {dataset}: unknown type {kind!r}")
     a = prepared.adata
+    if workflow_dir:
+        from .config import shown_paths
+
+        for key in list(a.uns):
+            a.uns[key] = shown_paths(a.uns[key], workflow_dir)
     info = a.uns["dataset"]
     log.info("type %s (%s data)", kind, info["data_type"])
     log.info("scale: %s", a.uns["log2"]["reason"])
