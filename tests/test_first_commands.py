@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from igf1r_resistance.pp.designs import model_ids
 from igf1r_resistance.workflow.config import dataset_type
 
 from conftest import copy_workflow, h5ad_contents, results_files, run_tables, snakemake
@@ -38,9 +39,12 @@ ACQUIRE = {
     "h5ad": ["prepare"],
     "single_cell": ["prepare_single_cell"],
 }
-PER_DATASET = ["de", "score", "gsea", "controls", "footprints", "hypotheses", "qc", "report_figures"]
+PER_DATASET = ["gene_sets", "score", "qc", "report_figures"]
+# per model: the data set itself, or each contrast of a data set with a design
+PER_MODEL = ["de", "gsea", "controls", "footprints", "hypotheses"]
 ONCE = ["meta", "report", "all"]
-# run time and memory differ between any two runs; every other table is compared byte for byte
+
+
 def expected_jobs(config: dict) -> Counter:
     """Jobs of a run from nothing, by rule, as the rules derive them from `config`."""
     jobs = Counter(ONCE)
@@ -50,10 +54,12 @@ def expected_jobs(config: dict) -> Counter:
         if kind == "single_cell" and settings.get("suppl_file"):
             jobs["fetch_suppl"] += 1
         jobs.update(PER_DATASET)
+        n_models = len(model_ids({ds: settings}))
+        jobs.update({rule: n_models for rule in PER_MODEL})
         if config["scoring"].get("chunks", 1) > 1:
             jobs["score_chunk"] += config["scoring"]["chunks"]
         if config["hypotheses"].get("permutation_chunks", 1) > 1:
-            jobs["permutation_chunk"] += config["hypotheses"]["permutation_chunks"]
+            jobs["permutation_chunk"] += n_models * config["hypotheses"]["permutation_chunks"]
     return jobs
 
 
@@ -113,7 +119,9 @@ def test_dry_run_plans_every_demo_job_with_a_memory_estimate(fresh_clone: Path, 
     assert max(prepare.values()) > 1000  # the demo series are found in the local mirror
     for job in jobs:
         if job["rule"] in ("de", "qc", "score", "hypotheses"):
-            assert int(job["resources"]["mem_mb"]) >= prepare[job["wildcards"]], job
+            # wildcards ds=X, or model=X / model=X/contrast: the prepare job of data set X
+            ds = "ds=" + job["wildcards"].split("=", 1)[1].split("/")[0]
+            assert int(job["resources"]["mem_mb"]) >= prepare[ds], job
 
 
 def test_dry_run_plans_the_scattered_jobs_of_the_config(fresh_clone: Path):
