@@ -98,3 +98,16 @@ def test_recorded_paths_leave_out_the_workflow_folder():
         "hgnc": "workflow/resources/hgnc_symbols.tsv.gz", "n": 3,
         "notes": ["Jetset choice for GPL570: workflow/resources/probes/jetset_GPL570.tsv.gz"],
         "mine": "/home/me/data/expr.tsv"}
+
+
+def test_the_library_goes_first_on_pythonpath_once(monkeypatch):
+    import os
+
+    from igf1r_resistance.workflow.config import library_on_pythonpath
+
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/other", "/wf/src"]))
+    library_on_pythonpath("/wf/src")
+    assert os.environ["PYTHONPATH"] == os.pathsep.join(["/wf/src", "/other"])
+    monkeypatch.delenv("PYTHONPATH")
+    library_on_pythonpath("/wf/src")
+    assert os.environ["PYTHONPATH"] == "/wf/src"

@@ -104,4 +104,4 @@ def test_env_has_no_path_install_and_uses_conda_forge():
     assert pip_section == [], pip_section
     assert _env()["channels"][0] == "conda-forge"
     common = (REPO / "workflow" / "rules" / "common.smk").read_text()
-    assert 'os.environ["PYTHONPATH"]' in common
+    assert 'library_on_pythonpath(WORKFLOW_DIR / "src")' in common

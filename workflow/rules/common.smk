@@ -1,6 +1,5 @@
 # Validation and input functions shared by every stage.
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -12,19 +11,28 @@ from snakemake.exceptions import WorkflowError
 RULES_DIR = workflow.current_basedir.get_path_or_uri(secret_free=True)
 WORKFLOW_DIR = Path(RULES_DIR).parents[1]
 sys.path.insert(0, str(WORKFLOW_DIR / "src"))
-# Jobs (scripts, also in conda envs and on SLURM, where each job parses this file again)
-# import the library from the workflow's own src/, the version its rules were written for,
-# whether or not it is installed; a module user needs no separate install.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(WORKFLOW_DIR / "src"), os.environ.get("PYTHONPATH")) if p
-)
 
-from igf1r_resistance.workflow.config import dataset_type, resolve_path, validate_config  # noqa: E402
-from igf1r_resistance.pp.designs import dataset_of, first_model, model_ids, model_spec  # noqa: E402
+from igf1r_resistance.workflow.config import (  # noqa: E402
+    dataset_type,
+    library_on_pythonpath,
+    resolve_path,
+    validate_config,
+)
+from igf1r_resistance.pp.designs import (
+    dataset_of,
+    first_model,
+    model_ids,
+    model_spec,
+)  # noqa: E402
 from igf1r_resistance.errors import ConfigError  # noqa: E402
 from igf1r_resistance.workflow import resources  # noqa: E402
 from igf1r_resistance.io.acquire import mirrored_sources  # noqa: E402
 from igf1r_resistance.pp.probes import JETSET_PLATFORMS  # noqa: E402
+
+# Jobs (scripts, also in conda envs and on SLURM, where each job parses this file again)
+# import the library from the workflow's own src/, the version its rules were written for,
+# whether or not it is installed; a module user needs no separate install.
+library_on_pythonpath(WORKFLOW_DIR / "src")
 
 try:
     config = validate_config(

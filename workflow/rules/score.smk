@@ -6,7 +6,11 @@
 # blocks [k n // N, (k + 1) n // N) (src/igf1r_resistance/workflow/chunks.py, docs/cluster.md).
 
 from igf1r_resistance.workflow.chunks import score_inputs, score_mem_mb
-from igf1r_resistance.genesets.universe import catalogue_set_digest, catalogue_set_files, set_uses
+from igf1r_resistance.genesets.universe import (
+    catalogue_set_digest,
+    catalogue_set_files,
+    set_uses,
+)
 
 SCORING_CHUNKS = config["scoring"]["chunks"]
 CATALOGUE = config["gene_sets"]["catalogue"]

@@ -153,6 +153,15 @@ def resolve_path(path: str, workflow_dir: str | Path) -> str:
     return str(in_workflow) if in_workflow.exists() else path
 
 
+def library_on_pythonpath(src_dir: str | Path) -> None:
+    """Put `src_dir` first on PYTHONPATH, so the jobs Snakemake starts (scripts, also in conda
+    environments and on SLURM) import this library from the workflow's own folder."""
+    import os
+
+    parts = [str(src_dir)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(src_dir)]
+    os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+
+
 def shown_paths(value, workflow_dir: str | Path):
     """`value` (text, or lists and dicts of it) with the workflow's folder left out of paths.
 
