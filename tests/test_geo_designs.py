@@ -73,6 +73,16 @@ def test_terms_name_keys_or_fields_and_levels_are_stripped_with_case_kept(tiny):
     assert by_title["title"].tolist() == tiny.samples["title"].tolist()  # title may be a term
 
 
+def test_a_key_named_like_a_reserved_column_is_reachable_in_another_case(tiny):
+    samples = tiny.samples.rename(columns={"Subline": "group"})  # GEO series often say "group: ..."
+    with pytest.raises(DesignError, match=r"datasets.GSE1.design.factor: 'group' is reserved by the workflow .* "
+                                          r"write 'Group' instead"):
+        series_design_sheet("GSE1", samples, {"factor": "group"}, ["cell line", "group", "age"])
+    sheet = series_design_sheet("GSE1", samples, {"factor": "Group"}, ["cell line", "group", "age"])
+    check_design("GSE1", sheet, {"factor": "Group"}, {"R_vs_P": {"resistant": "CisR", "sensitive": "parental"}})
+    assert sheet["Group"].tolist() == ["parental", "CisR"] * 3
+
+
 def test_missing_tokens_are_missing_values(tiny):
     sheet = series_design_sheet("GSE1", tiny.samples, {"factor": "Subline", "covariates": ["age"]},
                                 tiny.characteristics)

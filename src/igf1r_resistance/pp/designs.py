@@ -183,6 +183,13 @@ def series_design_sheet(dataset: str, samples: pd.DataFrame, design: dict, chara
     problems = []
     for field, name in design_terms(design):
         column = find_field(samples, name)
+        if name in RESERVED_TERMS:
+            # prepare writes its own obs column by that name; GEO keys are found ignoring case, so
+            # a characteristics key 'group' is reachable as 'Group'
+            other = "geo_accession" if name == "sample" else name.capitalize()
+            problems.append(f".{field}: {name!r} is reserved by the workflow (prepare writes its own {name!r} "
+                            f"column); write {other!r} instead (keys and fields are found ignoring case)")
+            continue
         if column is None:
             keys = ", ".join(repr(k) for k in characteristics) or "none"
             fields = ", ".join(f for f in SERIES_FIELDS if find_field(samples, f) is not None)
