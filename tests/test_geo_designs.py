@@ -218,3 +218,16 @@ def test_config_accepts_a_design_on_geo_types_and_needs_groups_or_contrasts(conf
     config["datasets"] = {"GSE999002": {"design": DESIGN}}
     with pytest.raises(ConfigError, match=r"datasets.GSE999002: design needs contrasts"):
         validate_config(config, SCHEMA)
+
+
+def test_what_the_contrasts_say_alone_is_checked_when_the_config_is_read(config):
+    config["datasets"] = {"GSE999002": {"platform": "GPL570", "design": DESIGN, "contrasts": {
+        "same": {"resistant": "CisR", "sensitive": "CisR"},
+        "both": {"resistant": "CisR", "test": "OlaR", "sensitive": "parental"},
+        "auc": {"response": "AUC"}}}}
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, SCHEMA)
+    text = str(err.value)
+    assert "datasets.GSE999002.contrasts.same: test and reference are the same level 'CisR'" in text
+    assert "datasets.GSE999002.contrasts.both: give resistant or test, not both" in text
+    assert "datasets.GSE999002.contrasts.auc.response: response contrasts are not run by the workflow yet" in text

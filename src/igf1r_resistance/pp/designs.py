@@ -221,6 +221,36 @@ def contrast_groups(terms: pd.DataFrame, design: dict, test: str, reference: str
     return out
 
 
+def contrast_problems(design: dict, contrasts: dict, levels: list[str] | None = None) -> list[str]:
+    """What is wrong with the contrasts themselves, each as '.field: message': a response
+    contrast (not run yet), no levels, `resistant` with `test`, test = reference, and, given
+    the factor's `levels`, a level that matches no sample (the values are listed). Without
+    `levels` (a GEO series or h5ad before prepare has read it) the levels are not looked up.
+    """
+    factor = str(design["factor"])
+    out: list[str] = []
+    for name, contrast in contrasts.items():
+        if contrast.get("response"):
+            out.append(f".contrasts.{name}.response: response contrasts are not run by the workflow yet; "
+                       "give test/reference (resistant/sensitive) levels of the factor")
+            continue
+        test, reference = contrast_levels(contrast)
+        for key, synonym, level in (("resistant", "test", test), ("sensitive", "reference", reference)):
+            given = synonym if synonym in contrast else key
+            if key in contrast and synonym in contrast:
+                out.append(f".contrasts.{name}: give {key} or {synonym}, not both")
+            elif level is None:
+                out.append(f".contrasts.{name}: needs {key} (or {synonym}): a level of {factor!r}")
+            elif levels is not None and level not in levels:
+                near = [v for v in levels if v.casefold() == level.casefold()]
+                hint = f"; levels keep their case: did you mean {near[0]!r}?" if near else ""
+                out.append(f".contrasts.{name}.{given}: {level!r} is not a level of {factor!r} "
+                           f"(levels: {', '.join(levels)}){hint}")
+        if test is not None and test == reference:
+            out.append(f".contrasts.{name}: test and reference are the same level {test!r}")
+    return out
+
+
 def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[str]:
     """What keeps a design from being fitted, each as '.field: message' (field = the config key).
 
@@ -253,26 +283,7 @@ def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[
             out.append(f".{field}: {kind} {column!r} has missing values (sample(s) "
                        f"{', '.join(map(str, missing[:5]))}); fill them in or leave those samples out "
                        f"(empty {factor!r})")
-    levels = sorted(terms[factor].unique())
-    for name, contrast in contrasts.items():
-        if contrast.get("response"):
-            out.append(f".contrasts.{name}.response: response contrasts are not run by the workflow yet; "
-                       "give test/reference (resistant/sensitive) levels of the factor")
-            continue
-        test, reference = contrast_levels(contrast)
-        for key, synonym, level in (("resistant", "test", test), ("sensitive", "reference", reference)):
-            given = synonym if synonym in contrast else key
-            if key in contrast and synonym in contrast:
-                out.append(f".contrasts.{name}: give {key} or {synonym}, not both")
-            elif level is None:
-                out.append(f".contrasts.{name}: needs {key} (or {synonym}): a level of {factor!r}")
-            elif level not in levels:
-                near = [v for v in levels if v.casefold() == level.casefold()]
-                hint = f"; levels keep their case: did you mean {near[0]!r}?" if near else ""
-                out.append(f".contrasts.{name}.{given}: {level!r} is not a level of {factor!r} "
-                           f"(levels: {', '.join(levels)}){hint}")
-        if test is not None and test == reference:
-            out.append(f".contrasts.{name}: test and reference are the same level {test!r}")
+    out += contrast_problems(design, contrasts, sorted(terms[factor].unique()))
     if out:
         return out
     pair_by = design.get("pair_by")
@@ -404,7 +415,8 @@ def design_set_effects(scores: pd.DataFrame, obs: pd.DataFrame, model: dict, met
     return pd.concat(out, ignore_index=True)[columns] if out else pd.DataFrame(columns=columns)
 
 
-__all__ = ["DesignError", "MODEL_KEYS", "check_design", "contrast_groups", "contrast_levels", "contrast_weights",
+__all__ = ["DesignError", "MODEL_KEYS", "check_design", "contrast_groups", "contrast_levels", "contrast_problems",
+           "contrast_weights",
            "dataset_of", "design_grouping", "design_obs", "design_problems", "design_samples", "design_set_effects",
            "design_terms", "factor_levels", "first_model", "fitted_design", "has_design", "model_ids", "model_spec",
            "series_design_sheet"]

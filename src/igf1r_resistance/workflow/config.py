@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError
-from ..pp.designs import design_problems, has_design
+from ..pp.designs import contrast_problems, design_problems, has_design
 
 GEO_ID = re.compile(r"^GSE[0-9]+$")
 GEO_TYPES = ("geo", "geo_rnaseq")
@@ -252,6 +252,10 @@ def dataset_problems(name: str, settings: dict, sample_schema: str | Path | None
             if has_design(settings) and settings.get("design") and not out:
                 # the design is checked on the sample sheet now, before any job runs
                 out += design_problems(sheet, settings["design"], settings["contrasts"])
+    elif kind in DESIGN_TYPES and has_design(settings) and settings.get("design") and not out:
+        # a series or h5ad is read by prepare (which checks the terms and levels on it); what the
+        # contrasts say alone is checked now
+        out += contrast_problems(settings["design"], settings["contrasts"])
     return out
 
 
