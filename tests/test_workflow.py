@@ -552,7 +552,11 @@ def test_geo_series_with_a_design(tmp_path: Path):
         for column in ["logFC", "CI.L", "CI.R", "t", "P.Value", "adj.P.Val", "B"]:
             assert (de[column] - want[column]).abs().max() < 1e-6 * max(1.0, want[column].abs().max()), column
         assert de.loc[gene, "adj.P.Val"] < 0.05 and de.loc[gene, "logFC"] > 1  # the made-up answer
+    status = pd.read_csv(root / "CisR_vs_parental/controls_status.tsv", sep="\t")
+    assert status.loc[0, "status"] == "passed" and status.loc[0, "dataset"] == "GSE999002/CisR_vs_parental"
     summary = pd.read_csv(workdir / "results/summary/hypotheses.tsv", sep="\t", keep_default_na=False)
-    assert list(summary.drop_duplicates("model")["model"]) == ["GSE999002/CisR_vs_parental",
-                                                               "GSE999002/OlaR_vs_parental"]
-    assert "GSE999002" in (workdir / "results/report/report.html").read_text()
+    models = summary.drop_duplicates("model").set_index("model")
+    assert list(models.index) == ["GSE999002/CisR_vs_parental", "GSE999002/OlaR_vs_parental"]
+    assert list(models["drug_class"]) == ["platinum", "targeted"]
+    report = (workdir / "results/report/report.html").read_text()
+    assert "GSE999002" in report and "CisR_vs_parental" in report and "OlaR_vs_parental" in report
