@@ -118,9 +118,15 @@ def test_design_needs_contrasts_and_a_sample_sheet_type(tmp_path):
     del config["datasets"]["arms"]["contrasts"]
     assert "datasets.arms: design needs contrasts" in _error(config)
     config = _config(tmp_path)
-    config["datasets"]["arms"] = {"type": "h5ad", "path": str(tmp_path / "expr.tsv"), "group_column": "g",
-                                  "design": DESIGN, "contrasts": CONTRASTS}
-    assert "datasets.arms: design/contrasts are supported for type matrix" in _error(config)
+    config["datasets"]["arms"] = {"type": "single_cell", "path": str(tmp_path / "expr.tsv"), "values": "counts",
+                                  "group_column": "g", "design": DESIGN, "contrasts": CONTRASTS}
+    assert "datasets.arms: design/contrasts are supported for type matrix, geo, geo_rnaseq, h5ad" in _error(config)
+    # h5ad: obs columns are the terms (checked by prepare); a group_column beside them is ambiguous
+    config["datasets"]["arms"] = {"type": "h5ad", "path": str(tmp_path / "expr.tsv"), "design": DESIGN,
+                                  "contrasts": CONTRASTS}
+    validate_config(config, SCHEMA)
+    config["datasets"]["arms"]["group_column"] = "g"
+    assert "datasets.arms: give group_column (one two-group comparison) or design + contrasts" in _error(config)
 
 
 def test_data_time_checks_raise_design_errors_naming_the_dataset():

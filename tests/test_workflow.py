@@ -500,3 +500,63 @@ def test_design_errors_stop_before_any_job(tmp_path: Path, edit, message):
     out = result.stdout + result.stderr
     assert result.returncode != 0 and message in out, out[-3000:]
     assert "Traceback" not in out
+
+
+def test_geo_series_with_a_design(tmp_path: Path):
+    """A GEO series (GEO's series-matrix format, served over HTTP from 127.0.0.1) with a design of
+    3 levels from a characteristics key + a batch covariate: one fit, one model per contrast."""
+    import anndata as ad
+
+    from igf1r_resistance.tl.linear_model import design_matrix, linear_model
+
+    fixture = Path(__file__).parent / "data/geo_design"  # made by tests/data/geo_design/make_geo_design.py
+    workdir = _design_workdir(tmp_path)
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["datasets"] = {"GSE999002": {
+        "type": "geo", "platform": "GPL570", "model": "made-up OVCAR8 sublines (GEO-shaped test series)",
+        "design": {"factor": "subline", "covariates": ["batch"]},  # characteristics keys
+        "contrasts": {
+            "CisR_vs_parental": {"resistant": "CisR", "sensitive": "parental", "drug": "cisplatin",
+                                 "controls": {"IGF1R": {"expected": "up", "source": "made-up: +1.5 log2 in CisR"}}},
+            "OlaR_vs_parental": {"test": "OlaR", "reference": "parental", "drug": "olaparib",
+                                 "drug_class": "targeted"},
+        }}}
+    with serve_directory(fixture) as server:
+        config["geo"].update(base_url=server.url, local_mirrors=[".test/geo"], retries=0)  # GPL570 from the mirror
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        result = snakemake(workdir, "--cores", "2")
+        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+        assert any("GSE999002_series_matrix.txt.gz" in p for p in server.requests)
+    root = workdir / "results/GSE999002"
+    for name in ["expression.h5ad", "samples.tsv", "scores.tsv", "qc/pca.tsv"]:  # per data set
+        assert (root / name).exists(), name
+    assert not (root / "de.tsv").exists() and not (root / "hypotheses.tsv").exists()
+    for contrast in ["CisR_vs_parental", "OlaR_vs_parental"]:  # per model
+        for name in ["de.tsv", "gsea.tsv", "camera.tsv", "controls.tsv", "footprints.tsv", "hypotheses.tsv"]:
+            assert (root / contrast / name).exists(), (contrast, name)
+    adata = ad.read_h5ad(root / "expression.h5ad")
+    assert adata.n_obs == 12 and adata.uns["dataset"]["group_rule"] == "design"
+    assert bool(adata.uns["log2"]["transformed"])  # MAS5-like intensities: GEO2R's rule took log2
+    assert sorted(adata.obs["subline"].unique()) == ["CisR", "OlaR", "parental"]
+    samples = pd.read_csv(root / "samples.tsv", sep="\t")
+    assert {"subline", "batch"} <= set(samples.columns)
+    # DE = lmFit of ~ 0 + subline + batch on the prepared matrix, contrasts.fit, eBayes, topTable
+    expr = pd.DataFrame(adata.X.T, index=adata.var_names, columns=adata.obs_names)
+    design = design_matrix(adata.obs[["subline", "batch"]].astype(str), "subline", ["batch"])
+    assert list(design.columns) == ["sublineCisR", "sublineOlaR", "sublineparental", "batchB"]
+    expected = linear_model(expr, design, {"CisR_vs_parental": {"sublineCisR": 1, "sublineparental": -1},
+                                           "OlaR_vs_parental": {"sublineOlaR": 1, "sublineparental": -1}})
+    for contrast, gene in [("CisR_vs_parental", "IGF1R"), ("OlaR_vs_parental", "ABCB1")]:
+        de = pd.read_csv(root / contrast / "de.tsv", sep="\t").set_index("gene")
+        want = expected[contrast].set_index("gene").loc[de.index]
+        for column in ["logFC", "CI.L", "CI.R", "t", "P.Value", "adj.P.Val", "B"]:
+            assert (de[column] - want[column]).abs().max() < 1e-6 * max(1.0, want[column].abs().max()), column
+        assert de.loc[gene, "adj.P.Val"] < 0.05 and de.loc[gene, "logFC"] > 1  # the made-up answer
+    status = pd.read_csv(root / "CisR_vs_parental/controls_status.tsv", sep="\t")
+    assert status.loc[0, "status"] == "passed" and status.loc[0, "dataset"] == "GSE999002/CisR_vs_parental"
+    summary = pd.read_csv(workdir / "results/summary/hypotheses.tsv", sep="\t", keep_default_na=False)
+    models = summary.drop_duplicates("model").set_index("model")
+    assert list(models.index) == ["GSE999002/CisR_vs_parental", "GSE999002/OlaR_vs_parental"]
+    assert list(models["drug_class"]) == ["platinum", "targeted"]
+    report = (workdir / "results/report/report.html").read_text()
+    assert "GSE999002" in report and "CisR_vs_parental" in report and "OlaR_vs_parental" in report

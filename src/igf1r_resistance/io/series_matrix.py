@@ -36,6 +36,8 @@ class SeriesMatrix:
     expression: pd.DataFrame  # probes x samples, float, NaN for missing
     path: str = ""
     notes: list[str] = field(default_factory=list)
+    #: the sample-table columns that came from `!Sample_characteristics_chN` "key: value" cells
+    characteristics: list[str] = field(default_factory=list)
 
     @property
     def accession(self) -> str:
@@ -152,6 +154,7 @@ def read_series_matrix(path: str | Path) -> SeriesMatrix:
     gsm = sample_fields["geo_accession"][0]
     n = len(gsm)
     table: dict[str, list] = {}
+    characteristics: list[str] = []
     for key, lines in sample_fields.items():
         for values in lines:
             if len(values) != n:
@@ -160,7 +163,9 @@ def read_series_matrix(path: str | Path) -> SeriesMatrix:
                 )
         m = re.fullmatch(r"characteristics_(ch\d+)", key)
         if m:
-            table.update(_characteristics_columns(lines, m.group(1), notes))
+            keys = _characteristics_columns(lines, m.group(1), notes)
+            table.update(keys)
+            characteristics += [k for k in keys if k not in characteristics]
             continue
         if len(lines) == 1:
             table[key] = [None if v in MISSING_TOKENS else v for v in lines[0]]
@@ -183,7 +188,8 @@ def read_series_matrix(path: str | Path) -> SeriesMatrix:
                 "delete it and download it again"
             )
         expression = _parse_table(path, header, rows, gsm)
-    return SeriesMatrix(series=series, samples=samples, expression=expression, path=str(path), notes=notes)
+    return SeriesMatrix(series=series, samples=samples, expression=expression, path=str(path), notes=notes,
+                        characteristics=characteristics)
 
 
 def _parse_table(path: Path, header: list[str], rows: list[list[str]], gsm: list[str]) -> pd.DataFrame:

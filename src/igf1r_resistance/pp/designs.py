@@ -25,8 +25,11 @@ from ..tl.linear_model import DesignError
 
 #: keys a contrast may carry to override the data set's
 MODEL_KEYS = ("drug", "drug_class", "model", "model_type", "note", "controls")
-#: the obs columns prepare writes itself; design terms may not be named like them
-RESERVED_TERMS = ("group", "title", "response", "sample")
+#: the obs columns prepare writes itself with other values; design terms may not be named like
+#: them (`title` may: obs['title'] is the sample's title, the same values a `title` term has)
+RESERVED_TERMS = ("group", "response", "sample")
+#: series-matrix sample fields (besides the characteristics keys) named in messages as usable terms
+SERIES_FIELDS = ("title", "source_name", "geo_accession", "description")
 #: fewest residual degrees of freedom a design must leave (limma's variance needs them)
 MIN_RESIDUAL_DF = 2
 RESISTANCE = "resistance"
@@ -135,6 +138,73 @@ def design_samples(sheet: pd.DataFrame, design: dict) -> pd.DataFrame:
     return out
 
 
+def series_design_sheet(dataset: str, samples: pd.DataFrame, design: dict, characteristics=(),
+                        where: str = "") -> pd.DataFrame:
+    """A GEO series' sample table with one column per design term, named as the config names it.
+
+    Each term of a `type: geo` / `geo_rnaseq` design (factor, covariates, pair_by) names a
+    characteristics key of the series matrix ('cell line', 'treatment', ...) or a sample field
+    (title, source_name, geo_accession, ...), found as `groups.by` finds its field
+    (:func:`~igf1r_resistance.pp.groups.find_field`: the exact name, a short name such as
+    source_name, else ignoring case). A level is the field's value with surrounding white space
+    removed, case and inner spaces kept ('MCF7 TamR' and 'mcf7 tamr' are two levels); an empty
+    cell or one of GEO's missing tokens (null, NA, N/A, --, ...) is missing, so a sample without a
+    factor value is left out of the fit and a covariate with such a value is reported.
+
+    Parameters
+    ----------
+    dataset
+        Data-set id (for messages).
+    samples
+        The series matrix's sample table (index = GSM ids; `io.series_matrix.read_series_matrix`).
+    design
+        The data set's `design:` block.
+    characteristics
+        The characteristics keys of the series (`SeriesMatrix.characteristics`), listed when a
+        term names none of them.
+    where
+        The series-matrix file, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `samples` plus (or with normalised values in) one column per term.
+
+    Raises
+    ------
+    DesignError
+        A term names neither a characteristics key nor a sample field (the message names data
+        set and field and lists the keys there).
+    """
+    from ..io.series_matrix import MISSING_TOKENS
+    from .groups import find_field
+
+    sheet = samples.copy()
+    problems = []
+    for field, name in design_terms(design):
+        column = find_field(samples, name)
+        if name in RESERVED_TERMS:
+            # prepare writes its own obs column by that name; GEO keys are found ignoring case, so
+            # a characteristics key 'group' is reachable as 'Group'
+            other = "geo_accession" if name == "sample" else name.capitalize()
+            problems.append(f".{field}: {name!r} is reserved by the workflow (prepare writes its own {name!r} "
+                            f"column); write {other!r} instead (keys and fields are found ignoring case)")
+            continue
+        if column is None:
+            keys = ", ".join(repr(k) for k in characteristics) or "none"
+            fields = ", ".join(f for f in SERIES_FIELDS if find_field(samples, f) is not None)
+            problems.append(f".{field}: {name!r} is neither a characteristics key nor a sample field of the series "
+                            f"matrix; characteristics keys there: {keys}; sample fields: {fields}")
+            continue
+        text = samples[column].astype(object).where(samples[column].notna(), "").astype(str).str.strip()
+        sheet[name] = text.where(~text.isin(MISSING_TOKENS))
+    if problems:
+        source = f" ({where})" if where else ""
+        raise DesignError(f"data set {dataset}{source}: the design cannot be fitted:\n"
+                          + "\n".join(f"  datasets.{dataset}{p}" for p in problems))
+    return sheet
+
+
 def contrast_weights(design: dict, test: str, reference: str) -> dict[str, float]:
     """The contrast `factor<test> - factor<reference>` as weights of the design columns."""
     factor = str(design["factor"])
@@ -148,6 +218,36 @@ def contrast_groups(terms: pd.DataFrame, design: dict, test: str, reference: str
     out = pd.Series("excluded", index=terms.index, dtype=object)
     out[levels == test] = "resistant"
     out[levels == reference] = "sensitive"
+    return out
+
+
+def contrast_problems(design: dict, contrasts: dict, levels: list[str] | None = None) -> list[str]:
+    """What is wrong with the contrasts themselves, each as '.field: message': a response
+    contrast (not run yet), no levels, `resistant` with `test`, test = reference, and, given
+    the factor's `levels`, a level that matches no sample (the values are listed). Without
+    `levels` (a GEO series or h5ad before prepare has read it) the levels are not looked up.
+    """
+    factor = str(design["factor"])
+    out: list[str] = []
+    for name, contrast in contrasts.items():
+        if contrast.get("response"):
+            out.append(f".contrasts.{name}.response: response contrasts are not run by the workflow yet; "
+                       "give test/reference (resistant/sensitive) levels of the factor")
+            continue
+        test, reference = contrast_levels(contrast)
+        for key, synonym, level in (("resistant", "test", test), ("sensitive", "reference", reference)):
+            given = synonym if synonym in contrast else key
+            if key in contrast and synonym in contrast:
+                out.append(f".contrasts.{name}: give {key} or {synonym}, not both")
+            elif level is None:
+                out.append(f".contrasts.{name}: needs {key} (or {synonym}): a level of {factor!r}")
+            elif levels is not None and level not in levels:
+                near = [v for v in levels if v.casefold() == level.casefold()]
+                hint = f"; levels keep their case: did you mean {near[0]!r}?" if near else ""
+                out.append(f".contrasts.{name}.{given}: {level!r} is not a level of {factor!r} "
+                           f"(levels: {', '.join(levels)}){hint}")
+        if test is not None and test == reference:
+            out.append(f".contrasts.{name}: test and reference are the same level {test!r}")
     return out
 
 
@@ -183,24 +283,7 @@ def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[
             out.append(f".{field}: {kind} {column!r} has missing values (sample(s) "
                        f"{', '.join(map(str, missing[:5]))}); fill them in or leave those samples out "
                        f"(empty {factor!r})")
-    levels = sorted(terms[factor].unique())
-    for name, contrast in contrasts.items():
-        if contrast.get("response"):
-            out.append(f".contrasts.{name}.response: response contrasts are not run by the workflow yet; "
-                       "give test/reference (resistant/sensitive) levels of the factor")
-            continue
-        test, reference = contrast_levels(contrast)
-        for key, synonym, level in (("resistant", "test", test), ("sensitive", "reference", reference)):
-            given = synonym if synonym in contrast else key
-            if key in contrast and synonym in contrast:
-                out.append(f".contrasts.{name}: give {key} or {synonym}, not both")
-            elif level is None:
-                out.append(f".contrasts.{name}: needs {key} (or {synonym}): a level of {factor!r}")
-            elif level not in levels:
-                out.append(f".contrasts.{name}.{given}: {level!r} is not a level of {factor!r} "
-                           f"(levels: {', '.join(levels)})")
-        if test is not None and test == reference:
-            out.append(f".contrasts.{name}: test and reference are the same level {test!r}")
+    out += contrast_problems(design, contrasts, sorted(terms[factor].unique()))
     if out:
         return out
     pair_by = design.get("pair_by")
@@ -332,6 +415,8 @@ def design_set_effects(scores: pd.DataFrame, obs: pd.DataFrame, model: dict, met
     return pd.concat(out, ignore_index=True)[columns] if out else pd.DataFrame(columns=columns)
 
 
-__all__ = ["DesignError", "MODEL_KEYS", "check_design", "contrast_groups", "contrast_levels", "contrast_weights",
-           "dataset_of", "design_grouping", "design_set_effects", "design_obs", "design_problems", "factor_levels", "design_samples", "design_terms", "first_model", "fitted_design",
-           "has_design", "model_ids", "model_spec"]
+__all__ = ["DesignError", "MODEL_KEYS", "check_design", "contrast_groups", "contrast_levels", "contrast_problems",
+           "contrast_weights",
+           "dataset_of", "design_grouping", "design_obs", "design_problems", "design_samples", "design_set_effects",
+           "design_terms", "factor_levels", "first_model", "fitted_design", "has_design", "model_ids", "model_spec",
+           "series_design_sheet"]

@@ -27,16 +27,24 @@ FIELD_ALIASES = {
 }
 
 
-def resolve_field(samples: pd.DataFrame, by: str, dataset: str) -> str:
-    """The sample-table column that `groups.by` names (exact, alias, or case-insensitive)."""
+def find_field(samples: pd.DataFrame, by: str) -> str | None:
+    """The sample-table column that a config field name means, or None: the exact column, else
+    a short name of :data:`FIELD_ALIASES` (source_name -> source_name_ch1, ...), else the column
+    that equals it ignoring case. The one rule for `groups.by` and the terms of `design:`."""
     if by in samples.columns:
         return by
     alias = FIELD_ALIASES.get(by.lower())
     if alias and alias in samples.columns:
         return alias
     lowered = {c.lower(): c for c in samples.columns}
-    if by.lower() in lowered:
-        return lowered[by.lower()]
+    return lowered.get(by.lower())
+
+
+def resolve_field(samples: pd.DataFrame, by: str, dataset: str) -> str:
+    """The sample-table column that `groups.by` names (exact, alias, or case-insensitive)."""
+    field = find_field(samples, by)
+    if field is not None:
+        return field
     raise GroupingError(
         f"data set {dataset}: groups.by = {by!r} is not a sample field. Fields found: "
         + ", ".join(repr(c) for c in samples.columns if not c.startswith("contact_"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .designs import design_grouping, has_design, series_design_sheet
 from .groups import EXCLUDED, INTERMEDIATE, RESISTANT, SENSITIVE, Grouping, group_samples
 from .log_scale import BLOCK_CELLS, apply_log2
 
@@ -454,7 +455,13 @@ def prepare_dataset(
     if channels is not None and (channels.astype(str) == "2").any():
         notes.append("two-channel array: values are usually log ratios of channel 1 over channel 2 "
                      "(the _ch2 fields, suffixed ' (ch2)', describe the reference channel)")
-    grouping = group_samples(samples.loc[on_platform], settings["groups"], dataset)
+    if has_design(settings):
+        # the design's terms are characteristics keys or sample fields: columns named as the config names them
+        samples = series_design_sheet(dataset, samples, settings["design"], sm.characteristics, series_matrix_path)
+        grouping = design_grouping(dataset, samples.loc[on_platform], settings["design"], settings["contrasts"],
+                                   where=series_matrix_path)
+    else:
+        grouping = group_samples(samples.loc[on_platform], settings["groups"], dataset)
     groups = grouping.groups.reindex(samples.index).fillna(EXCLUDED)
     if grouping.response is not None:
         grouping.response = grouping.response.reindex(samples.index)
@@ -463,7 +470,8 @@ def prepare_dataset(
     log_expr, decision = apply_log2(sm.expression[list(on_platform)], settings.get("log2", "auto"))
     from .noise import affx_floor
 
-    floor = affx_floor(log_expr, samples=groups.index[groups.isin([RESISTANT, SENSITIVE])])
+    fitted = [RESISTANT, SENSITIVE] + ([INTERMEDIATE] if has_design(settings) else [])  # a design fits every level
+    floor = affx_floor(log_expr, samples=groups.index[groups.isin(fitted)])
     genes, probe_table, record = collapse_probes(log_expr, annotation, rename, preferred=preferred,
                                                  preferred_source=preferred_source)
     if record["n_genes"] == 0:

@@ -234,6 +234,7 @@ def prepare_geo_rnaseq(dataset: str, settings: dict, series_matrix: str, counts_
     log2-CPM transformed; the de step runs limma-trend (recorded in `.uns['de']`).
     """
     from ..io.series_matrix import read_series_matrix
+    from .designs import design_grouping, design_samples, has_design, series_design_sheet
     from .groups import EXCLUDED, INTERMEDIATE, RESISTANT, SENSITIVE, group_samples
     from .prepare import assemble, collapse_probes
 
@@ -252,15 +253,26 @@ def prepare_geo_rnaseq(dataset: str, settings: dict, series_matrix: str, counts_
             f"data set {dataset}: {counts_path} has columns that are not samples of {series_matrix}: "
             f"{', '.join(extra[:10])}; is this the counts table of {dataset}?"
         )
-    grouping = group_samples(samples, settings["groups"], dataset)
-    grouped = grouping.groups[grouping.groups.isin([RESISTANT, SENSITIVE, INTERMEDIATE])]
-    lost = [s for s in grouped.index if s in missing]
+    sheet = sm.samples
+    if has_design(settings):
+        # the design's terms are characteristics keys or sample fields; samples without counts are
+        # left out before the design is checked, so its checks see the samples it will fit
+        sheet = series_design_sheet(dataset, sm.samples, settings["design"], sm.characteristics, series_matrix)
+        fitted = design_samples(sheet.loc[samples.index], settings["design"]).index
+        lost = [s for s in fitted if s in missing]
+        grouping = design_grouping(dataset, sheet.loc[[s for s in samples.index if s not in missing]],
+                                   settings["design"], settings["contrasts"], where=series_matrix)
+        grouping.groups = grouping.groups.reindex(samples.index).fillna(EXCLUDED)
+    else:
+        grouping = group_samples(samples, settings["groups"], dataset)
+        lost = [s for s in grouping.groups.index[grouping.groups.isin([RESISTANT, SENSITIVE, INTERMEDIATE])]
+                if s in missing]
     if lost:
         notes.append(f"{len(lost)} grouped sample(s) have no counts in GEO's table and were left out: "
                      f"{', '.join(lost[:10])}")
         grouping.groups[lost] = EXCLUDED
-        grouped = grouped.drop(lost)
-    for group in (RESISTANT, SENSITIVE):
+    grouped = grouping.groups[grouping.groups.isin([RESISTANT, SENSITIVE, INTERMEDIATE])]
+    for group in (RESISTANT, SENSITIVE) if not has_design(settings) else ():  # a design's checks ran above
         if (grouped == group).sum() < 2:
             raise InputFormatError(f"data set {dataset}: fewer than 2 {group} samples have counts in {counts_path}")
     try:
@@ -277,7 +289,7 @@ def prepare_geo_rnaseq(dataset: str, settings: dict, series_matrix: str, counts_
     id_record = {"id_type": "ncbi_gene_id", "n_ids": int(len(annotation)), "n_mapped": int(len(annotation) - len(unmapped)),
                  "n_unmapped": len(unmapped), "unmapped": unmapped, "source": str(annotation_path)}
     return assemble(
-        dataset, settings, genes, sm.samples, grouping, table, data_type="rnaseq", log2=log2,
+        dataset, settings, genes, sheet, grouping, table, data_type="rnaseq", log2=log2,
         probe_collapse=record, series_title=(sm.series.get("title") or [""])[0], platform=platform or "",
         notes=notes, extra_uns={"gene_ids": id_record},
         sources={"series_matrix": series_matrix, "counts": counts_path, "annotation": annotation_path,

@@ -14,15 +14,17 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError
-from ..pp.designs import design_problems, has_design
+from ..pp.designs import contrast_problems, design_problems, has_design
 
 GEO_ID = re.compile(r"^GSE[0-9]+$")
 GEO_TYPES = ("geo", "geo_rnaseq")
 LOCAL_TYPES = ("matrix", "h5ad", "single_cell")
 _COMMON_KEYS = {"type", "drug", "drug_class", "model", "model_type", "note", "groups", "log2", "controls",
                 "design", "contrasts"}
-#: types whose sample sheet a design can use (the design's columns must be sample-sheet columns)
-DESIGN_TYPES = ("matrix",)
+#: types a design can use: the terms are sample-sheet columns (matrix), characteristics keys or
+#: sample fields of the series matrix (geo, geo_rnaseq; checked by prepare once it is read), or
+#: obs columns (h5ad; checked by prepare)
+DESIGN_TYPES = ("matrix", "geo", "geo_rnaseq", "h5ad")
 #: keys each data-set type accepts (besides the common ones); others are errors
 TYPE_KEYS = {
     "geo": {"platform"},
@@ -236,8 +238,9 @@ def dataset_problems(name: str, settings: dict, sample_schema: str | Path | None
         if settings.get("suppl_file") and not GEO_ID.match(name):
             out.append(".suppl_file: needs a GEO series accession (GSE...) as the data set id")
     if kind in ("h5ad", "single_cell"):
-        if "groups" not in settings and "group_column" not in settings:
-            out.append(": give groups (by, resistant, sensitive) or group_column")
+        if "groups" not in settings and "group_column" not in settings and not has_design(settings):
+            out.append(": give groups (by, resistant, sensitive) or group_column" +
+                       (" (or design + contrasts)" if kind == "h5ad" else ""))
         if "groups" in settings and "group_column" in settings:
             out.append(": give groups or group_column, not both")
     out += _group_problems(settings.get("groups"))
@@ -258,6 +261,10 @@ def dataset_problems(name: str, settings: dict, sample_schema: str | Path | None
             if has_design(settings) and settings.get("design") and not out:
                 # the design is checked on the sample sheet now, before any job runs
                 out += design_problems(sheet, settings["design"], settings["contrasts"])
+    elif kind in DESIGN_TYPES and has_design(settings) and settings.get("design") and not out:
+        # a series or h5ad is read by prepare (which checks the terms and levels on it); what the
+        # contrasts say alone is checked now
+        out += contrast_problems(settings["design"], settings["contrasts"])
     return out
 
 
@@ -267,10 +274,11 @@ def _design_keys_problems(kind: str, settings: dict) -> list[str]:
         return []
     out = []
     if kind not in DESIGN_TYPES:
-        out.append(f": design/contrasts are supported for type {' or '.join(DESIGN_TYPES)} (a sample sheet with "
-                   f"the design's columns), not {kind}")
-    if "groups" in settings:
-        out.append(": give groups (one two-group comparison) or design + contrasts, not both")
+        out.append(f": design/contrasts are supported for type {', '.join(DESIGN_TYPES)} (samples with the "
+                   f"design's columns), not {kind}")
+    if "groups" in settings or "group_column" in settings:
+        key = "groups" if "groups" in settings else "group_column"
+        out.append(f": give {key} (one two-group comparison) or design + contrasts, not both")
     for key, other in (("design", "contrasts"), ("contrasts", "design")):
         if key in settings and other not in settings:
             out.append(f": {key} needs {other}")
