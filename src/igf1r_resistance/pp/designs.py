@@ -37,6 +37,11 @@ def has_design(settings: dict) -> bool:
     return bool(settings.get("contrasts"))
 
 
+def is_response(contrast: dict | None) -> bool:
+    """Whether a contrast is a response contrast (`response: COLUMN`, a numeric drug response)."""
+    return bool((contrast or {}).get("response"))
+
+
 def contrast_levels(contrast: dict) -> tuple[str | None, str | None]:
     """(test level, reference level) of a contrast: `resistant`/`test` and `sensitive`/`reference`."""
     test = contrast.get("resistant", contrast.get("test"))
@@ -64,11 +69,12 @@ def model_spec(datasets: dict, model: str) -> dict:
     """What one model is: `id` (the model id), `dataset`, `contrast` ('' for a plain data set),
     `comparison`, the keys of :data:`MODEL_KEYS` (the contrast's, else the data set's; the
     model_type of a regulator comparison defaults to the comparison's name) and,
-    for a contrast, `design` (the data set's design block), `test` and `reference` levels."""
+    for a contrast, `design` (the data set's design block), `test` and `reference` levels, or
+    for a response contrast `response` (the column) and `higher_is` (levels None)."""
     ds, _, contrast = model.partition("/")
     settings = datasets[ds] or {}
     spec = {"id": model, "dataset": ds, "contrast": contrast, "comparison": RESISTANCE, "design": None,
-            "test": None, "reference": None}
+            "test": None, "reference": None, "response": None, "higher_is": None}
     for key in MODEL_KEYS:
         spec[key] = settings.get(key, {} if key == "controls" else "")
     if contrast:
@@ -82,6 +88,8 @@ def model_spec(datasets: dict, model: str) -> dict:
             spec["model_type"] = spec["comparison"]
         spec["design"] = dict(settings["design"])
         spec["test"], spec["reference"] = contrast_levels(entry)
+        if is_response(entry):
+            spec["response"], spec["higher_is"] = str(entry["response"]), str(entry.get("higher_is") or "")
     spec["drug_class"] = spec["drug_class"] or ""
     return spec
 
@@ -185,9 +193,8 @@ def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[
                        f"(empty {factor!r})")
     levels = sorted(terms[factor].unique())
     for name, contrast in contrasts.items():
-        if contrast.get("response"):
-            out.append(f".contrasts.{name}.response: response contrasts are not run by the workflow yet; "
-                       "give test/reference (resistant/sensitive) levels of the factor")
+        if is_response(contrast):
+            out += response_problems(sheet, terms, design, name, contrast)
             continue
         test, reference = contrast_levels(contrast)
         for key, synonym, level in (("resistant", "test", test), ("sensitive", "reference", reference)):
@@ -233,6 +240,64 @@ def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[
     return out
 
 
+def adjusting_terms(design: dict) -> list[str]:
+    """The columns a response contrast is adjusted for: every term of the design (factor,
+    covariates, pair_by), so ``~ factor + covariates [+ pair_by] + response``; in a panel with
+    response contrasts only, the factor is the lineage (``factor: tissue``)."""
+    return [column for _, column in design_terms(design)]
+
+
+def response_problems(sheet: pd.DataFrame, terms: pd.DataFrame, design: dict, name: str, contrast: dict) -> list[str]:
+    """What keeps response contrast `name` from being fitted, as '.field: message': levels
+    given with a response, no `higher_is`, a reserved or absent column, a non-numeric column,
+    fewer than 3 lines with a value, a design ``~ terms + response`` not of full rank or with
+    fewer than :data:`MIN_RESIDUAL_DF` residual df (on the lines with a response)."""
+    from ..tl.panels import oriented_response, response_design
+
+    field = f".contrasts.{name}"
+    out = [f"{field}: a response contrast takes response and higher_is, not {key}"
+           for key in ("resistant", "sensitive", "test", "reference") if key in contrast]
+    if not contrast.get("higher_is"):
+        out.append(f"{field}.higher_is: needed with response: resistant (higher = more resistant, e.g. IC50, "
+                   "AUC of a viability curve) or sensitive (e.g. CCLE's activity area)")
+    column = str(contrast["response"])
+    if column in RESERVED_TERMS or column in adjusting_terms(design):
+        out.append(f"{field}.response: column name {column!r} is reserved or a design term; rename the column")
+    if out:
+        return out
+    if column not in sheet.columns:
+        return [f"{field}.response: {column!r} is not a column of the sample sheet (columns: "
+                f"{', '.join(map(str, sheet.columns))})"]
+    try:
+        samples = terms.assign(**{column: sheet.loc[terms.index, column]})
+        oriented = oriented_response(samples, column, str(contrast["higher_is"]))
+        kept = samples.loc[oriented.notna()].assign(**{column: oriented[oriented.notna()]})
+        x = response_design(kept, column, adjusting_terms(design))
+    except DesignError as exc:
+        return [f"{field}.response: {exc}"]
+    from ..tl.linear_model import _estimable_columns
+
+    estimable = _estimable_columns(x.to_numpy(float))
+    if not estimable.all():
+        return [f"{field}.response: {column!r} is confounded with the design's terms (design column "
+                f"{x.columns[~estimable][0]!r} is a combination of the others) on the {len(kept)} lines with a "
+                "value: the design is not of full rank"]
+    df = x.shape[0] - x.shape[1]
+    if df < MIN_RESIDUAL_DF:
+        return [f"{field}.response: {x.shape[0]} lines with a value for {x.shape[1]} coefficients leave {df} "
+                f"residual degree(s) of freedom; at least {MIN_RESIDUAL_DF} are needed (add lines or drop "
+                "covariates)"]
+    return []
+
+
+def response_samples(obs: pd.DataFrame, model: dict) -> pd.DataFrame:
+    """A response model's fitted lines: their design terms (:func:`design_samples`) and the
+    response column as stored by prepare (numbers, NaN = no value), index = sample ids."""
+    terms = design_samples(obs, model["design"])
+    column = model["response"]
+    return terms.assign(**{column: pd.to_numeric(obs.loc[terms.index, column], errors="coerce")})
+
+
 def check_design(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: dict, where: str = "") -> None:
     """Raise :class:`DesignError` listing :func:`design_problems` as `datasets.{ds}.{field}: ...`."""
     problems = design_problems(sheet, design, contrasts)
@@ -251,7 +316,8 @@ def fitted_design(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: di
     pair_by = design.get("pair_by") or None
     covariates = [str(c) for c in design.get("covariates") or []]
     x = design_matrix(terms, str(design["factor"]), covariates, pair_by)
-    weights = {name: contrast_weights(design, *contrast_levels(c)) for name, c in contrasts.items()}
+    weights = {name: contrast_weights(design, *contrast_levels(c)) for name, c in contrasts.items()
+               if not is_response(c)}
     return x, weights
 
 
@@ -267,8 +333,13 @@ def design_grouping(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: 
 
     check_design(dataset, sheet, design, contrasts, where)
     terms = design_samples(sheet, design)
-    first = next(iter(contrasts))
-    groups = contrast_groups(terms, design, *contrast_levels(contrasts[first]))
+    # the first contrast of levels names the groups; a panel of response contrasts only has none
+    # (every fitted line intermediate: a response has no resistant / sensitive group)
+    first = next((name for name, c in contrasts.items() if not is_response(c)), "")
+    if first:
+        groups = contrast_groups(terms, design, *contrast_levels(contrasts[first]))
+    else:
+        groups = pd.Series("excluded", index=terms.index, dtype=object)
     groups = groups.replace("excluded", "intermediate").reindex(sheet.index).fillna("excluded")
     factor = str(design["factor"])
     record = {
@@ -280,10 +351,17 @@ def design_grouping(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: 
     return Grouping(groups, factor, None, record)
 
 
-def design_obs(samples: pd.DataFrame, design: dict) -> pd.DataFrame:
-    """The design columns prepare stores in obs (as text, as the sheet has them)."""
+def design_obs(samples: pd.DataFrame, design: dict, contrasts: dict | None = None) -> pd.DataFrame:
+    """The design columns prepare stores in obs (as text, as the sheet has them), then the
+    response column of each response contrast (as numbers, NaN = no value)."""
     columns = [column for _, column in design_terms(design)]
-    return samples[columns].astype(object).where(samples[columns].notna(), "").astype(str)
+    out = samples[columns].astype(object).where(samples[columns].notna(), "").astype(str)
+    for contrast in (contrasts or {}).values():
+        if is_response(contrast):
+            column = str(contrast["response"])
+            raw = samples[column].astype(object).where(samples[column].notna(), "").astype(str).str.strip()
+            out[column] = pd.to_numeric(raw.where(raw != ""), errors="coerce").astype(float)
+    return out
 
 
 def factor_levels(obs: pd.DataFrame, design: dict) -> pd.Series:
@@ -332,6 +410,7 @@ def design_set_effects(scores: pd.DataFrame, obs: pd.DataFrame, model: dict, met
     return pd.concat(out, ignore_index=True)[columns] if out else pd.DataFrame(columns=columns)
 
 
-__all__ = ["DesignError", "MODEL_KEYS", "check_design", "contrast_groups", "contrast_levels", "contrast_weights",
+__all__ = ["DesignError", "MODEL_KEYS", "adjusting_terms", "check_design", "is_response", "response_problems",
+           "response_samples", "contrast_groups", "contrast_levels", "contrast_weights",
            "dataset_of", "design_grouping", "design_set_effects", "design_obs", "design_problems", "factor_levels", "design_samples", "design_terms", "first_model", "fitted_design",
            "has_design", "model_ids", "model_spec"]

@@ -262,7 +262,8 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
         # clears the floor in any level; the design columns go to obs for the fit
         from .designs import design_obs
 
-        for column, values in design_obs(samples.loc[kept.index], settings["design"]).items():
+        for column, values in design_obs(samples.loc[kept.index], settings["design"],
+                                         settings.get("contrasts")).items():
             obs[column] = values.to_numpy()
         labels = obs[str(settings["design"]["factor"])].astype(str).set_axis(kept.index)
         levels = tuple(sorted(labels.unique()))
