@@ -114,6 +114,10 @@ def test_design_config_is_valid_and_gives_one_model_per_contrast(tmp_path):
     (dict(sheet=SHEET.assign(auc=["1", "2", "3", "5", "", "", "", "", "", "", "", ""]),
           contrasts={"auc": {"response": "auc", "higher_is": "resistant"}}),
      "datasets.arms.contrasts.auc.response: 4 lines with a value for 3 coefficients leave 1 residual degree(s)"),
+    (dict(design={"covariates": ["batch"]}),  # no factor: response contrasts only
+     "datasets.arms.contrasts.R_vs_C: a contrast of levels needs design.factor"),
+    (dict(sheet=SHEET.assign(auc=["0.5", "0.7", "0.9"] * 4), design={"covariates": ["batch"]},
+          contrasts={"auc": {"response": "auc", "higher_is": "resistant"}}), None),
     (dict(contrasts={"R_vs_C": {"resistant": "R", "sensitive": "C", "drugg": "x"}}),
      "datasets.arms.contrasts.R_vs_C: unknown key(s) 'drugg'"),
     (dict(groups={"by": "arm", "resistant": "R", "sensitive": "C"}),
@@ -122,7 +126,7 @@ def test_design_config_is_valid_and_gives_one_model_per_contrast(tmp_path):
 ])
 def test_design_errors_name_dataset_contrast_and_field(tmp_path, edit, message):
     config = _config(tmp_path, **edit)
-    if message is None:  # an unknown drug leaves the contrast without a class: valid
+    if message is None:  # valid: an unknown drug leaves the contrast without a class; a factor-less response design
         validate_config(config, SCHEMA)
         return
     assert message in _error(config)

@@ -111,8 +111,8 @@ def _is_number(text: str) -> bool:
 
 
 def design_terms(design: dict) -> list[tuple[str, str]]:
-    """(config field, column) of every term: factor, each covariate, pair_by."""
-    terms = [("design.factor", str(design["factor"]))]
+    """(config field, column) of every term: factor (when given), each covariate, pair_by."""
+    terms = [("design.factor", str(design["factor"]))] if design.get("factor") else []
     terms += [("design.covariates", str(c)) for c in design.get("covariates") or []]
     if design.get("pair_by"):
         terms.append(("design.pair_by", str(design["pair_by"])))
@@ -123,11 +123,15 @@ def design_samples(sheet: pd.DataFrame, design: dict) -> pd.DataFrame:
     """The fitted samples' design terms: samples with a factor value, factor and pair_by as
     text, a covariate as a number when every value of it reads as one, else as text.
 
-    `sheet`: index = sample ids, the sample sheet's (or obs') columns, any dtype.
+    `sheet`: index = sample ids, the sample sheet's (or obs') columns, any dtype. A design
+    without a factor (response contrasts only) fits every sample.
     """
-    factor = str(design["factor"])
-    values = sheet[factor].astype(object).where(sheet[factor].notna(), "").astype(str).str.strip()
-    fitted = sheet.loc[values != ""]
+    if design.get("factor"):
+        factor = str(design["factor"])
+        values = sheet[factor].astype(object).where(sheet[factor].notna(), "").astype(str).str.strip()
+        fitted = sheet.loc[values != ""]
+    else:
+        fitted = sheet
     out = pd.DataFrame(index=fitted.index)
     for field, column in design_terms(design):
         col = fitted[column]
@@ -180,6 +184,8 @@ def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[
                        f"{', '.join(map(str, sheet.columns))})")
     if out:
         return out
+    if not design.get("factor"):
+        return _factorless_problems(sheet, design, contrasts)
     factor = str(design["factor"])
     terms = design_samples(sheet, design)
     if terms.empty:
@@ -240,10 +246,33 @@ def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[
     return out
 
 
+def _factorless_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[str]:
+    """A design without a factor: every contrast must be a response contrast; covariates
+    without missing values; then each response contrast's own checks."""
+    levels = [name for name, c in contrasts.items() if not is_response(c)]
+    if levels:
+        return [f".contrasts.{name}: a contrast of levels needs design.factor (or make it a response contrast: "
+                "response + higher_is)" for name in levels]
+    terms = design_samples(sheet, design)
+    out = []
+    for field, column in design_terms(design):
+        missing = terms.index[terms[column].isna()]
+        if len(missing):
+            out.append(f".{field}: column {column!r} has missing values (sample(s) "
+                       f"{', '.join(map(str, missing[:5]))}); fill them in or drop the samples")
+    if out:
+        return out
+    for name, contrast in contrasts.items():
+        out += response_problems(sheet, terms, design, name, contrast)
+    return out
+
+
 def adjusting_terms(design: dict) -> list[str]:
-    """The columns a response contrast is adjusted for: every term of the design (factor,
-    covariates, pair_by), so ``~ factor + covariates [+ pair_by] + response``; in a panel with
-    response contrasts only, the factor is the lineage (``factor: tissue``)."""
+    """The columns a response contrast is adjusted for: every term of the design (the factor
+    when given, covariates, pair_by), so ``~ [factor +] covariates [+ pair_by] + response``. A
+    panel of response contrasts only needs no factor (``design: {covariates: [tissue]}``); in
+    a panel that also has level contrasts (e.g. TP53 status) the response is adjusted for the
+    factor too."""
     return [column for _, column in design_terms(design)]
 
 
@@ -341,7 +370,7 @@ def design_grouping(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: 
     else:
         groups = pd.Series("excluded", index=terms.index, dtype=object)
     groups = groups.replace("excluded", "intermediate").reindex(sheet.index).fillna("excluded")
-    factor = str(design["factor"])
+    factor = str(design.get("factor") or "")
     record = {
         "group_rule": "design", "group_field": factor, "design_factor": factor,
         "design_covariates": ";".join(str(c) for c in design.get("covariates") or []),
@@ -365,7 +394,10 @@ def design_obs(samples: pd.DataFrame, design: dict, contrasts: dict | None = Non
 
 
 def factor_levels(obs: pd.DataFrame, design: dict) -> pd.Series:
-    """Per sample its factor level (the groups whose means decide `measurable`)."""
+    """Per sample its factor level (the groups whose means decide `measurable`); one level
+    "all" for a design without a factor."""
+    if not design.get("factor"):
+        return pd.Series("all", index=obs.index)
     return obs[str(design["factor"])].astype(str)
 
 

@@ -35,7 +35,9 @@ def load_expression(adata_path: str | Path, model: dict | None = None):
     expr = pd.DataFrame(np.asarray(adata.X, dtype=float).T, index=adata.var_names.astype(str),
                         columns=adata.obs_names.astype(str), copy=False)
     groups = adata.obs["group"].astype(str)
-    if model and model.get("contrast"):
+    if model and model.get("response"):  # no two groups: every sample "excluded" from two-group tests
+        groups = pd.Series("excluded", index=adata.obs_names.astype(str), dtype=object)
+    elif model and model.get("contrast"):
         from ..pp.designs import contrast_groups, design_samples
 
         terms = design_samples(adata.obs, model["design"])
