@@ -4,7 +4,11 @@ A data set with a plain `groups:` block is one model (id = the data-set id). A d
 ``design: {factor, covariates, pair_by}`` and ``contrasts: {NAME: {...}}`` is one model per
 contrast (id = ``{ds}/{contrast}``): limma fits ``~ 0 + factor + covariates [+ pair_by]`` once on
 every sample with a factor value (:mod:`igf1r_resistance.tl.linear_model`), and each contrast is
-``factor<test> - factor<reference>`` of that fit. This module is the one home of
+``factor<test> - factor<reference>`` of that fit. A response contrast (``response: COLUMN,
+higher_is: ...``, cell-line panels with drug responses; docs/panels.md) is instead the
+association with a numeric column adjusted for the design's terms (:func:`adjusting_terms`,
+:mod:`igf1r_resistance.tl.panels`); a design of response contrasts only needs no factor.
+This module is the one home of
 
 - the model ids and what each model carries (drug, drug_class, model, model_type, note,
   controls: the contrast's, else the data set's; its `comparison`),

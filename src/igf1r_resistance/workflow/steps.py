@@ -271,6 +271,8 @@ def run_de(adata_path: str, de_config: dict, out: str, log: logging.Logger, mode
     fitted sample, contrasts.fit of test - reference, eBayes, topTable (linear_model); a
     plain two-group data set keeps the closed-form two-group fit (limma.moderated_t: the
     same numbers as that design, byte for byte as before, and lighter on large cohorts).
+    A response contrast (`model["response"]`): panels.gene_associations, limma with the
+    oriented response as a numeric term after the design's terms (logFC per unit of response).
     """
     from ..tl._limma import moderated_t
 
@@ -479,8 +481,9 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_pa
     """Test every hypothesis of one model; with `permutation_chunks`, gather their counts.
 
     `model` (designs.model_spec; None = the plain data set `dataset`): a contrast's set-score
-    hypotheses take the design's estimate (score ~ design, designs.design_set_effects); its
-    model, contrast, comparison, drug and model_type fill the table's columns.
+    hypotheses take the design's estimate (score ~ design, designs.design_set_effects), a
+    response contrast's the adjusted slope (panels.score_associations, :func:`_response_options`);
+    its model, contrast, comparison, drug and model_type fill the table's columns.
 
     `de_path`: limma's de.tsv (gene hypotheses use its moderated t, p and CI);
     `camera_path`: camera.tsv (shown beside the competitive p); `footprints_path`
