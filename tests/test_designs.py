@@ -118,6 +118,8 @@ def test_design_config_is_valid_and_gives_one_model_per_contrast(tmp_path):
      "datasets.arms.contrasts.R_vs_C: a contrast of levels needs design.factor"),
     (dict(sheet=SHEET.assign(auc=["0.5", "0.7", "0.9"] * 4), design={"covariates": ["batch"]},
           contrasts={"auc": {"response": "auc", "higher_is": "resistant"}}), None),
+    (dict(sheet=SHEET.assign(auc=[str(v) for v in range(12)]),  # level and response contrasts together
+          contrasts={**CONTRASTS, "auc": {"response": "auc", "higher_is": "sensitive"}}), None),
     (dict(contrasts={"R_vs_C": {"resistant": "R", "sensitive": "C", "drugg": "x"}}),
      "datasets.arms.contrasts.R_vs_C: unknown key(s) 'drugg'"),
     (dict(groups={"by": "arm", "resistant": "R", "sensitive": "C"}),

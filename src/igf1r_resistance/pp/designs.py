@@ -99,8 +99,12 @@ def model_spec(datasets: dict, model: str) -> dict:
 
 
 def first_model(datasets: dict, ds: str) -> str:
-    """The model whose de.tsv feeds the data set's QC tables (the first contrast, or the data set)."""
-    return next(m for m in model_ids({ds: datasets[ds]}))
+    """The model whose de.tsv feeds the data set's QC tables: the first contrast of levels (the
+    one whose groups prepare records in obs), else the first contrast (a panel of response
+    contrasts only), or the data set."""
+    models = model_ids({ds: datasets[ds]})
+    contrasts = (datasets[ds] or {}).get("contrasts") or {}
+    return next((m for m in models if not is_response(contrasts.get(m.partition("/")[2]))), models[0])
 
 
 # --------------------------------------------------------------------------- the design
