@@ -109,3 +109,32 @@ def test_a_set_filling_most_of_its_bin_is_drawn_without_repeats():
     assert all(len(set(row)) == 106 for row in drawn)
     assert set(drawn.ravel()) <= set(top)
     assert len(set(drawn.ravel())) == len(top)  # every gene of the bin gets drawn
+
+
+@pytest.mark.parametrize("method", ["singscore", "zscore"])
+def test_null_on_a_response_slope_equals_the_scores_slope(method):
+    """A response model: the null's per-gene quantity is the adjusted slope (panels.response_weights),
+    so a set's effect equals the least-squares slope of its score on ~ tissue + response
+    (panels.score_associations), and a set planted on the response lies above its random sets."""
+    from igf1r_resistance.tl.panels import response_weights, score_associations
+
+    rng = np.random.default_rng(7)
+    n_genes, n_lines = 300, 24
+    genes = [f"G{i}" for i in range(n_genes)]
+    lines = [f"L{i}" for i in range(n_lines)]
+    tissue = np.repeat(["a", "b", "c"], 8)
+    auc = rng.normal(0, 1, n_lines) + (tissue == "c") * 2
+    x = rng.uniform(2, 14, n_genes)[:, None] + rng.normal(0, 0.3, (n_genes, n_lines))
+    x[:12] += 0.6 * auc  # SET follows the response
+    expr = pd.DataFrame(x, index=genes, columns=lines)
+    samples = pd.DataFrame({"tissue": tissue, "auc": auc}, index=lines)
+    sets = [GeneSet("SET", tuple(genes[:12]), (), "test"), GeneSet("RANDOM", tuple(genes[100:112]), (), "test")]
+    scores = score_gene_sets(expr, sets, [method], min_size=1)
+    fits = score_associations(scores, samples, "auc", ["tissue"], n_permutations=99).set_index("gene_set")
+    weights = response_weights(samples, "auc", ["tissue"])
+    assert weights.sum() == pytest.approx(0, abs=1e-12)
+    null = CompetitiveNull(expr, None, method, weights=weights, n_bins=5)
+    for name, s in (("SET", sets[0]), ("RANDOM", sets[1])):
+        assert null.set_effect(list(s.up)) == pytest.approx(fits.loc[name, "slope"], rel=1e-9, abs=1e-12)
+    res = null.test("SET", list(sets[0].up), n_random=500, seed=1)
+    assert res.p_value < 0.01 and res.sign == 1

@@ -97,8 +97,29 @@ def test_design_config_is_valid_and_gives_one_model_per_contrast(tmp_path):
     (dict(contrasts={"R_vs_R": {"resistant": "R", "sensitive": "R"}}),
      "datasets.arms.contrasts.R_vs_R: test and reference are the same level 'R'"),
     (dict(contrasts={"R": {"resistant": "R"}}), "datasets.arms.contrasts.R: needs sensitive (or reference): a level of 'arm'"),
-    (dict(contrasts={"auc": {"response": "AUC"}}), "datasets.arms.contrasts.auc.response: response contrasts are "
-                                                   "not run by the workflow yet"),
+    # response contrasts (a numeric response instead of levels; docs/panels.md)
+    (dict(contrasts={"auc": {"response": "AUC", "higher_is": "resistant"}}),
+     "datasets.arms.contrasts.auc.response: 'AUC' is not a column of the sample sheet"),
+    (dict(contrasts={"auc": {"response": "age"}}), "datasets.arms.contrasts.auc.higher_is: needed with response"),
+    (dict(contrasts={"auc": {"response": "age", "higher_is": "resistant", "resistant": "R"}}),
+     "datasets.arms.contrasts.auc: a response contrast takes response and higher_is, not resistant"),
+    (dict(sheet=SHEET.assign(auc=["0.5", "n/a", "0.7"] * 4), contrasts={"auc": {"response": "auc", "higher_is": "resistant"}}),
+     "datasets.arms.contrasts.auc.response: response column 'auc' is not numeric (s1='n/a'"),
+    (dict(sheet=SHEET.assign(auc=["0.5", "0.6"] + [""] * 10), design={"factor": "arm"},
+          contrasts={"auc": {"response": "auc", "higher_is": "sensitive"}}),
+     "datasets.arms.contrasts.auc.response: response column 'auc' has 2 values; an association needs at least 3 lines"),
+    (dict(sheet=SHEET.assign(auc=SHEET["arm"].map({"C": "1", "R": "2", "O": "3"})),
+          contrasts={"auc": {"response": "auc", "higher_is": "resistant"}}),
+     "datasets.arms.contrasts.auc.response: 'auc' is confounded with the design's terms"),
+    (dict(sheet=SHEET.assign(auc=["1", "2", "3", "5", "", "", "", "", "", "", "", ""]),
+          contrasts={"auc": {"response": "auc", "higher_is": "resistant"}}),
+     "datasets.arms.contrasts.auc.response: 4 lines with a value for 3 coefficients leave 1 residual degree(s)"),
+    (dict(design={"covariates": ["batch"]}),  # no factor: response contrasts only
+     "datasets.arms.contrasts.R_vs_C: a contrast of levels needs design.factor"),
+    (dict(sheet=SHEET.assign(auc=["0.5", "0.7", "0.9"] * 4), design={"covariates": ["batch"]},
+          contrasts={"auc": {"response": "auc", "higher_is": "resistant"}}), None),
+    (dict(sheet=SHEET.assign(auc=[str(v) for v in range(12)]),  # level and response contrasts together
+          contrasts={**CONTRASTS, "auc": {"response": "auc", "higher_is": "sensitive"}}), None),
     (dict(contrasts={"R_vs_C": {"resistant": "R", "sensitive": "C", "drugg": "x"}}),
      "datasets.arms.contrasts.R_vs_C: unknown key(s) 'drugg'"),
     (dict(groups={"by": "arm", "resistant": "R", "sensitive": "C"}),
@@ -107,7 +128,7 @@ def test_design_config_is_valid_and_gives_one_model_per_contrast(tmp_path):
 ])
 def test_design_errors_name_dataset_contrast_and_field(tmp_path, edit, message):
     config = _config(tmp_path, **edit)
-    if message is None:  # an unknown drug leaves the contrast without a class: valid
+    if message is None:  # valid: an unknown drug leaves the contrast without a class; a factor-less response design
         validate_config(config, SCHEMA)
         return
     assert message in _error(config)

@@ -102,6 +102,22 @@ def test_hypothesis_rows_follow_contract_2():
     assert set(rows["test"]) == {"footprint", "claim"}
 
 
+def test_response_model_keeps_the_ulm_score_and_gives_no_per_sample_test():
+    """A response contrast (no two groups): the ulm score on limma's t stays, the per-sample
+    Welch columns are NaN with the reason, and the footprint hypotheses are not_testable."""
+    de, expr, groups, net = _toy(0.2)
+    reason = "response contrast (auc): no two groups"
+    table = fp.footprint_table(de, expr, groups.map(lambda _: "excluded"), net, no_groups=reason)
+    pi3k = table.set_index("pathway").loc["PI3K"]
+    contrast, _ = fp.ulm(de.set_index("gene")[["t"]], net)
+    assert pi3k["score"] == pytest.approx(contrast.loc["PI3K", "t"])
+    assert np.isnan(pi3k["welch_p"]) and np.isnan(pi3k["hedges_g"]) and pi3k["note"] == reason
+    _, _, hyps = load_catalogue(RES / "mechanisms.yaml")
+    rows = fp.hypothesis_rows("TOY", table, hyps).set_index("hypothesis")
+    assert rows.loc["pi3k_akt_up", "verdict"] == "not_testable" and rows.loc["pi3k_akt_up", "note"] == reason
+    assert np.isnan(rows.loc["pi3k_akt_up", "effect"])
+
+
 def test_hypothesis_rows_unknown_pathway_is_an_error():
     from igf1r_resistance.genesets.catalogue import Hypothesis
 

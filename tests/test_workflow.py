@@ -560,3 +560,89 @@ def test_geo_series_with_a_design(tmp_path: Path):
     assert list(models["drug_class"]) == ["platinum", "targeted"]
     report = (workdir / "results/report/report.html").read_text()
     assert "GSE999002" in report and "CisR_vs_parental" in report and "OlaR_vs_parental" in report
+
+
+def _response_workdir(tmp_path: Path, edit=None) -> Path:
+    """The workflow with the test config of a drug-response panel (.test/response/config.yaml)."""
+    workdir = copy_workflow(tmp_path / "wf")
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["datasets"] = yaml.safe_load((workdir / ".test/response/config.yaml").read_text())["datasets"]
+    config["hypotheses"].update(random_sets=500, permutations=2000)  # a small, fast run
+    config["gsea"]["permutations"] = 100
+    if edit:
+        edit(config)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return workdir
+
+
+def test_response_contrasts_find_the_planted_association(tmp_path: Path):
+    """A made-up panel (48 lines, 4 tissues, .test/response/make_response_demo.py): two response
+    contrasts (AUC, higher_is resistant; activity area, higher_is sensitive) run as models; the
+    planted within-tissue genes and set are supported, the tissue-confounded decoys are not."""
+    import anndata as ad
+
+    from igf1r_resistance.tl.panels import gene_associations
+
+    workdir = _response_workdir(tmp_path)
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    root = workdir / "results/response_demo"
+    for contrast in ["AUC", "ActArea"]:
+        for name in ["de.tsv", "gsea.tsv", "camera.tsv", "controls.tsv", "footprints.tsv", "hypotheses.tsv"]:
+            assert (root / contrast / name).exists(), (contrast, name)
+    # de.tsv = limma ~ tissue + AUC on the 47 lines with a value (the library's known-answer function)
+    adata = ad.read_h5ad(root / "expression.h5ad")
+    expr = pd.DataFrame(adata.X.T, index=adata.var_names, columns=adata.obs_names)
+    want = gene_associations(expr, adata.obs[["tissue", "auc_cisplatin"]], "auc_cisplatin", ["tissue"]).set_index("gene")
+    auc = pd.read_csv(root / "AUC/de.tsv", sep="\t").set_index("gene")
+    act = pd.read_csv(root / "ActArea/de.tsv", sep="\t").set_index("gene")
+    for column in ["logFC", "CI.L", "t", "P.Value", "adj.P.Val"]:
+        assert (auc[column] - want.loc[auc.index, column]).abs().max() < 1e-6 * max(1.0, want[column].abs().max()), column
+        # act_area = 8 - AUC with higher_is sensitive: the same oriented response, the same table
+        assert (act[column] - auc.loc[act.index, column]).abs().max() < 1e-6, column
+    assert (auc.loc[["IGF1R", "ABCB1", "ABCG2"], "adj.P.Val"] < 0.05).all()
+    assert auc.loc["ABCC1", "P.Value"] > 0.05  # the decoy follows tissue only ...
+    lines = adata.obs["auc_cisplatin"].notna()
+    naive = expr.loc["ABCC1", lines].corr(adata.obs.loc[lines, "auc_cisplatin"].astype(float), method="spearman")
+    assert naive > 0.6  # ... so across lines, unadjusted, it tracks the AUC
+    camera = pd.read_csv(root / "AUC/camera.tsv", sep="\t")
+    assert camera["p_value"].isna().all() and camera["note"].str.contains("two groups").any()
+    foot = pd.read_csv(root / "AUC/footprints.tsv", sep="\t")
+    assert foot["welch_p"].isna().all() and foot["score"].notna().any()
+
+    summary = pd.read_csv(workdir / "results/summary/hypotheses.tsv", sep="\t", keep_default_na=False)
+    assert set(summary["model"]) == {"response_demo/AUC", "response_demo/ActArea"}
+    for model in ["response_demo/AUC", "response_demo/ActArea"]:
+        hyp = summary[(summary["model"] == model) & summary["primary"].astype(str).eq("True")]  # primary method
+        hyp = hyp.set_index("hypothesis")
+        for planted in ["igf1r_gene_up", "abcb1_up", "abcg2_up", "igf1r_axis_up"]:
+            assert hyp.loc[planted, "verdict"] == "supported", (model, planted, hyp.loc[planted].to_dict())
+        assert hyp.loc["abcc1_up", "verdict"] != "supported"
+        assert hyp.loc["igf1r_axis_up", "effect_measure"] == "slope_per_unit_response"
+        assert float(hyp.loc["igf1r_axis_up", "permutation_p"]) < 0.01  # the rank test beside it
+        assert hyp.loc["igf1r_axis_up", "hedges_g"] == "" and "no two groups" in hyp.loc["igf1r_axis_up", "note"]
+        decoy = summary[(summary["model"] == model) & (summary["hypothesis"] == "mapk_members")
+                        & summary["primary"].astype(str).eq("True")].iloc[0]
+        assert decoy["verdict"] != "supported" and float(decoy["p_value"]) > 0.05
+    assert "response_demo/AUC" in (workdir / "results/report/report.html").read_text()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c.update(response="ic50"), "datasets.response_demo.contrasts.AUC.response: 'ic50' is not a column"),
+    (lambda c: c.update(response="note_text"),
+     "datasets.response_demo.contrasts.AUC.response: response column 'note_text' is not numeric"),
+    (lambda c: c.update(response="sparse"), "has 2 values; an association needs at least 3 lines"),
+])
+def test_response_errors_stop_before_any_job(tmp_path: Path, edit, message):
+    def change(config):
+        edit(config["datasets"]["response_demo"]["contrasts"]["AUC"])
+
+    workdir = _response_workdir(tmp_path, change)
+    sheet = pd.read_csv(workdir / ".test/response/samples.tsv", sep="\t")
+    sparse = [1.0, 2.0] + [None] * (len(sheet) - 2)
+    sheet.assign(note_text=["x"] + [1.0] * (len(sheet) - 1), sparse=sparse).to_csv(
+        workdir / ".test/response/samples.tsv", sep="\t", index=False)
+    result = snakemake(workdir, "--cores", "1", "--dry-run")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and message in out, out[-3000:]
+    assert "Traceback" not in out

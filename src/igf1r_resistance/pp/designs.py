@@ -4,7 +4,11 @@ A data set with a plain `groups:` block is one model (id = the data-set id). A d
 ``design: {factor, covariates, pair_by}`` and ``contrasts: {NAME: {...}}`` is one model per
 contrast (id = ``{ds}/{contrast}``): limma fits ``~ 0 + factor + covariates [+ pair_by]`` once on
 every sample with a factor value (:mod:`igf1r_resistance.tl.linear_model`), and each contrast is
-``factor<test> - factor<reference>`` of that fit. This module is the one home of
+``factor<test> - factor<reference>`` of that fit. A response contrast (``response: COLUMN,
+higher_is: ...``, cell-line panels with drug responses; docs/panels.md) is instead the
+association with a numeric column adjusted for the design's terms (:func:`adjusting_terms`,
+:mod:`igf1r_resistance.tl.panels`); a design of response contrasts only needs no factor.
+This module is the one home of
 
 - the model ids and what each model carries (drug, drug_class, model, model_type, note,
   controls: the contrast's, else the data set's; its `comparison`),
@@ -40,6 +44,11 @@ def has_design(settings: dict) -> bool:
     return bool(settings.get("contrasts"))
 
 
+def is_response(contrast: dict | None) -> bool:
+    """Whether a contrast is a response contrast (`response: COLUMN`, a numeric drug response)."""
+    return bool((contrast or {}).get("response"))
+
+
 def contrast_levels(contrast: dict) -> tuple[str | None, str | None]:
     """(test level, reference level) of a contrast: `resistant`/`test` and `sensitive`/`reference`."""
     test = contrast.get("resistant", contrast.get("test"))
@@ -67,11 +76,12 @@ def model_spec(datasets: dict, model: str) -> dict:
     """What one model is: `id` (the model id), `dataset`, `contrast` ('' for a plain data set),
     `comparison`, the keys of :data:`MODEL_KEYS` (the contrast's, else the data set's; the
     model_type of a regulator comparison defaults to the comparison's name) and,
-    for a contrast, `design` (the data set's design block), `test` and `reference` levels."""
+    for a contrast, `design` (the data set's design block), `test` and `reference` levels, or
+    for a response contrast `response` (the column) and `higher_is` (levels None)."""
     ds, _, contrast = model.partition("/")
     settings = datasets[ds] or {}
     spec = {"id": model, "dataset": ds, "contrast": contrast, "comparison": RESISTANCE, "design": None,
-            "test": None, "reference": None}
+            "test": None, "reference": None, "response": None, "higher_is": None}
     for key in MODEL_KEYS:
         spec[key] = settings.get(key, {} if key == "controls" else "")
     if contrast:
@@ -85,13 +95,19 @@ def model_spec(datasets: dict, model: str) -> dict:
             spec["model_type"] = spec["comparison"]
         spec["design"] = dict(settings["design"])
         spec["test"], spec["reference"] = contrast_levels(entry)
+        if is_response(entry):
+            spec["response"], spec["higher_is"] = str(entry["response"]), str(entry.get("higher_is") or "")
     spec["drug_class"] = spec["drug_class"] or ""
     return spec
 
 
 def first_model(datasets: dict, ds: str) -> str:
-    """The model whose de.tsv feeds the data set's QC tables (the first contrast, or the data set)."""
-    return next(m for m in model_ids({ds: datasets[ds]}))
+    """The model whose de.tsv feeds the data set's QC tables: the first contrast of levels (the
+    one whose groups prepare records in obs), else the first contrast (a panel of response
+    contrasts only), or the data set."""
+    models = model_ids({ds: datasets[ds]})
+    contrasts = (datasets[ds] or {}).get("contrasts") or {}
+    return next((m for m in models if not is_response(contrasts.get(m.partition("/")[2]))), models[0])
 
 
 # --------------------------------------------------------------------------- the design
@@ -106,8 +122,8 @@ def _is_number(text: str) -> bool:
 
 
 def design_terms(design: dict) -> list[tuple[str, str]]:
-    """(config field, column) of every term: factor, each covariate, pair_by."""
-    terms = [("design.factor", str(design["factor"]))]
+    """(config field, column) of every term: factor (when given), each covariate, pair_by."""
+    terms = [("design.factor", str(design["factor"]))] if design.get("factor") else []
     terms += [("design.covariates", str(c)) for c in design.get("covariates") or []]
     if design.get("pair_by"):
         terms.append(("design.pair_by", str(design["pair_by"])))
@@ -118,11 +134,15 @@ def design_samples(sheet: pd.DataFrame, design: dict) -> pd.DataFrame:
     """The fitted samples' design terms: samples with a factor value, factor and pair_by as
     text, a covariate as a number when every value of it reads as one, else as text.
 
-    `sheet`: index = sample ids, the sample sheet's (or obs') columns, any dtype.
+    `sheet`: index = sample ids, the sample sheet's (or obs') columns, any dtype. A design
+    without a factor (response contrasts only) fits every sample.
     """
-    factor = str(design["factor"])
-    values = sheet[factor].astype(object).where(sheet[factor].notna(), "").astype(str).str.strip()
-    fitted = sheet.loc[values != ""]
+    if design.get("factor"):
+        factor = str(design["factor"])
+        values = sheet[factor].astype(object).where(sheet[factor].notna(), "").astype(str).str.strip()
+        fitted = sheet.loc[values != ""]
+    else:
+        fitted = sheet
     out = pd.DataFrame(index=fitted.index)
     for field, column in design_terms(design):
         col = fitted[column]
@@ -222,17 +242,20 @@ def contrast_groups(terms: pd.DataFrame, design: dict, test: str, reference: str
 
 
 def contrast_problems(design: dict, contrasts: dict, levels: list[str] | None = None) -> list[str]:
-    """What is wrong with the contrasts themselves, each as '.field: message': a response
-    contrast (not run yet), no levels, `resistant` with `test`, test = reference, and, given
+    """What is wrong with the contrasts of levels themselves, each as '.field: message' (a
+    response contrast is checked on the sample sheet, :func:`response_problems`): no factor,
+    no levels, `resistant` with `test`, test = reference, and, given
     the factor's `levels`, a level that matches no sample (the values are listed). Without
     `levels` (a GEO series or h5ad before prepare has read it) the levels are not looked up.
     """
-    factor = str(design["factor"])
+    factor = str(design.get("factor") or "")
     out: list[str] = []
     for name, contrast in contrasts.items():
-        if contrast.get("response"):
-            out.append(f".contrasts.{name}.response: response contrasts are not run by the workflow yet; "
-                       "give test/reference (resistant/sensitive) levels of the factor")
+        if is_response(contrast):  # checked on the sample sheet (response_problems)
+            continue
+        if not factor:
+            out.append(f".contrasts.{name}: a contrast of levels needs design.factor (or make it a response "
+                       "contrast: response + higher_is)")
             continue
         test, reference = contrast_levels(contrast)
         for key, synonym, level in (("resistant", "test", test), ("sensitive", "reference", reference)):
@@ -272,6 +295,8 @@ def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[
                        f"{', '.join(map(str, sheet.columns))})")
     if out:
         return out
+    if not design.get("factor"):
+        return _factorless_problems(sheet, design, contrasts)
     factor = str(design["factor"])
     terms = design_samples(sheet, design)
     if terms.empty:
@@ -284,6 +309,9 @@ def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[
                        f"{', '.join(map(str, missing[:5]))}); fill them in or leave those samples out "
                        f"(empty {factor!r})")
     out += contrast_problems(design, contrasts, sorted(terms[factor].unique()))
+    for name, contrast in contrasts.items():
+        if is_response(contrast):
+            out += response_problems(sheet, terms, design, name, contrast)
     if out:
         return out
     pair_by = design.get("pair_by")
@@ -316,6 +344,86 @@ def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[
     return out
 
 
+def _factorless_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[str]:
+    """A design without a factor: every contrast must be a response contrast; covariates
+    without missing values; then each response contrast's own checks."""
+    levels = contrast_problems(design, contrasts)  # a contrast of levels needs the factor
+    if levels:
+        return levels
+    terms = design_samples(sheet, design)
+    out = []
+    for field, column in design_terms(design):
+        missing = terms.index[terms[column].isna()]
+        if len(missing):
+            out.append(f".{field}: column {column!r} has missing values (sample(s) "
+                       f"{', '.join(map(str, missing[:5]))}); fill them in or drop the samples")
+    if out:
+        return out
+    for name, contrast in contrasts.items():
+        out += response_problems(sheet, terms, design, name, contrast)
+    return out
+
+
+def adjusting_terms(design: dict) -> list[str]:
+    """The columns a response contrast is adjusted for: every term of the design (the factor
+    when given, covariates, pair_by), so ``~ [factor +] covariates [+ pair_by] + response``. A
+    panel of response contrasts only needs no factor (``design: {covariates: [tissue]}``); in
+    a panel that also has level contrasts (e.g. TP53 status) the response is adjusted for the
+    factor too."""
+    return [column for _, column in design_terms(design)]
+
+
+def response_problems(sheet: pd.DataFrame, terms: pd.DataFrame, design: dict, name: str, contrast: dict) -> list[str]:
+    """What keeps response contrast `name` from being fitted, as '.field: message': levels
+    given with a response, no `higher_is`, a reserved or absent column, a non-numeric column,
+    fewer than 3 lines with a value, a design ``~ terms + response`` not of full rank or with
+    fewer than :data:`MIN_RESIDUAL_DF` residual df (on the lines with a response)."""
+    from ..tl.panels import oriented_response, response_design
+
+    field = f".contrasts.{name}"
+    out = [f"{field}: a response contrast takes response and higher_is, not {key}"
+           for key in ("resistant", "sensitive", "test", "reference") if key in contrast]
+    if not contrast.get("higher_is"):
+        out.append(f"{field}.higher_is: needed with response: resistant (higher = more resistant, e.g. IC50, "
+                   "AUC of a viability curve) or sensitive (e.g. CCLE's activity area)")
+    column = str(contrast["response"])
+    if column in RESERVED_TERMS or column in adjusting_terms(design):
+        out.append(f"{field}.response: column name {column!r} is reserved or a design term; rename the column")
+    if out:
+        return out
+    if column not in sheet.columns:
+        return [f"{field}.response: {column!r} is not a column of the sample sheet (columns: "
+                f"{', '.join(map(str, sheet.columns))})"]
+    try:
+        samples = terms.assign(**{column: sheet.loc[terms.index, column]})
+        oriented = oriented_response(samples, column, str(contrast["higher_is"]))
+        kept = samples.loc[oriented.notna()].assign(**{column: oriented[oriented.notna()]})
+        x = response_design(kept, column, adjusting_terms(design))
+    except DesignError as exc:
+        return [f"{field}.response: {exc}"]
+    from ..tl.linear_model import _estimable_columns
+
+    estimable = _estimable_columns(x.to_numpy(float))
+    if not estimable.all():
+        return [f"{field}.response: {column!r} is confounded with the design's terms (design column "
+                f"{x.columns[~estimable][0]!r} is a combination of the others) on the {len(kept)} lines with a "
+                "value: the design is not of full rank"]
+    df = x.shape[0] - x.shape[1]
+    if df < MIN_RESIDUAL_DF:
+        return [f"{field}.response: {x.shape[0]} lines with a value for {x.shape[1]} coefficients leave {df} "
+                f"residual degree(s) of freedom; at least {MIN_RESIDUAL_DF} are needed (add lines or drop "
+                "covariates)"]
+    return []
+
+
+def response_samples(obs: pd.DataFrame, model: dict) -> pd.DataFrame:
+    """A response model's fitted lines: their design terms (:func:`design_samples`) and the
+    response column as stored by prepare (numbers, NaN = no value), index = sample ids."""
+    terms = design_samples(obs, model["design"])
+    column = model["response"]
+    return terms.assign(**{column: pd.to_numeric(obs.loc[terms.index, column], errors="coerce")})
+
+
 def check_design(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: dict, where: str = "") -> None:
     """Raise :class:`DesignError` listing :func:`design_problems` as `datasets.{ds}.{field}: ...`."""
     problems = design_problems(sheet, design, contrasts)
@@ -334,7 +442,8 @@ def fitted_design(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: di
     pair_by = design.get("pair_by") or None
     covariates = [str(c) for c in design.get("covariates") or []]
     x = design_matrix(terms, str(design["factor"]), covariates, pair_by)
-    weights = {name: contrast_weights(design, *contrast_levels(c)) for name, c in contrasts.items()}
+    weights = {name: contrast_weights(design, *contrast_levels(c)) for name, c in contrasts.items()
+               if not is_response(c)}
     return x, weights
 
 
@@ -350,10 +459,15 @@ def design_grouping(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: 
 
     check_design(dataset, sheet, design, contrasts, where)
     terms = design_samples(sheet, design)
-    first = next(iter(contrasts))
-    groups = contrast_groups(terms, design, *contrast_levels(contrasts[first]))
+    # the first contrast of levels names the groups; a panel of response contrasts only has none
+    # (every fitted line intermediate: a response has no resistant / sensitive group)
+    first = next((name for name, c in contrasts.items() if not is_response(c)), "")
+    if first:
+        groups = contrast_groups(terms, design, *contrast_levels(contrasts[first]))
+    else:
+        groups = pd.Series("excluded", index=terms.index, dtype=object)
     groups = groups.replace("excluded", "intermediate").reindex(sheet.index).fillna("excluded")
-    factor = str(design["factor"])
+    factor = str(design.get("factor") or "")
     record = {
         "group_rule": "design", "group_field": factor, "design_factor": factor,
         "design_covariates": ";".join(str(c) for c in design.get("covariates") or []),
@@ -363,14 +477,24 @@ def design_grouping(dataset: str, sheet: pd.DataFrame, design: dict, contrasts: 
     return Grouping(groups, factor, None, record)
 
 
-def design_obs(samples: pd.DataFrame, design: dict) -> pd.DataFrame:
-    """The design columns prepare stores in obs (as text, as the sheet has them)."""
+def design_obs(samples: pd.DataFrame, design: dict, contrasts: dict | None = None) -> pd.DataFrame:
+    """The design columns prepare stores in obs (as text, as the sheet has them), then the
+    response column of each response contrast (as numbers, NaN = no value)."""
     columns = [column for _, column in design_terms(design)]
-    return samples[columns].astype(object).where(samples[columns].notna(), "").astype(str)
+    out = samples[columns].astype(object).where(samples[columns].notna(), "").astype(str)
+    for contrast in (contrasts or {}).values():
+        if is_response(contrast):
+            column = str(contrast["response"])
+            raw = samples[column].astype(object).where(samples[column].notna(), "").astype(str).str.strip()
+            out[column] = pd.to_numeric(raw.where(raw != ""), errors="coerce").astype(float)
+    return out
 
 
 def factor_levels(obs: pd.DataFrame, design: dict) -> pd.Series:
-    """Per sample its factor level (the groups whose means decide `measurable`)."""
+    """Per sample its factor level (the groups whose means decide `measurable`); one level
+    "all" for a design without a factor."""
+    if not design.get("factor"):
+        return pd.Series("all", index=obs.index)
     return obs[str(design["factor"])].astype(str)
 
 
@@ -415,8 +539,8 @@ def design_set_effects(scores: pd.DataFrame, obs: pd.DataFrame, model: dict, met
     return pd.concat(out, ignore_index=True)[columns] if out else pd.DataFrame(columns=columns)
 
 
-__all__ = ["DesignError", "MODEL_KEYS", "check_design", "contrast_groups", "contrast_levels", "contrast_problems",
-           "contrast_weights",
-           "dataset_of", "design_grouping", "design_obs", "design_problems", "design_samples", "design_set_effects",
-           "design_terms", "factor_levels", "first_model", "fitted_design", "has_design", "model_ids", "model_spec",
+__all__ = ["DesignError", "MODEL_KEYS", "adjusting_terms", "check_design", "contrast_groups", "contrast_levels",
+           "contrast_problems", "contrast_weights", "dataset_of", "design_grouping", "design_obs", "design_problems",
+           "design_samples", "design_set_effects", "design_terms", "factor_levels", "first_model", "fitted_design",
+           "has_design", "is_response", "model_ids", "model_spec", "response_problems", "response_samples",
            "series_design_sheet"]

@@ -261,11 +261,12 @@ def assemble(dataset: str, settings: dict, genes: pd.DataFrame, samples: pd.Data
     if grouping.record.get("group_rule") == "design":
         # a design data set: its fit uses every level, so a gene is measurable when its mean
         # clears the floor in any level; the design columns go to obs for the fit
-        from .designs import design_obs
+        from .designs import design_obs, factor_levels
 
-        for column, values in design_obs(samples.loc[kept.index], settings["design"]).items():
+        for column, values in design_obs(samples.loc[kept.index], settings["design"],
+                                         settings.get("contrasts")).items():
             obs[column] = values.to_numpy()
-        labels = obs[str(settings["design"]["factor"])].astype(str).set_axis(kept.index)
+        labels = factor_levels(obs, settings["design"]).astype(str).set_axis(kept.index)
         levels = tuple(sorted(labels.unique()))
     measurable = measurable_genes(matrix, labels, noise_floor["value"], levels=levels)
     var = pd.DataFrame(

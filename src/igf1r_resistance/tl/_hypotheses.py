@@ -176,6 +176,63 @@ def _set_row_from_design(row: dict, fit: pd.Series | None, settings: HypothesisS
     return row
 
 
+RESPONSE_NOTE = ("response model: no two groups, so no Welch t, Hedges' g, label permutation or "
+                 "equivalence margin")
+
+
+def _association_row(t, dataset: str, associations: pd.DataFrame, de_by_gene: pd.DataFrame | None,
+                     settings: HypothesisSettings) -> dict:
+    """The row of one set or gene test of a response model (see :func:`evaluate`).
+
+    Set: effect = least-squares slope of the score per unit of oriented response adjusted for
+    the design's terms, CI = slope +- t(df, 0.975) se, p = its ordinary t test (R ``lm``);
+    `permutation_p` = the within-strata permutation p of the partial Spearman (a sensitivity
+    column; its rho is in the note). Gene: the gene's association row of de.tsv (limma).
+    """
+    h = t.hypothesis
+    row = {"dataset": dataset, "hypothesis": h.id, "method": t.method, "predicted": h.predicted,
+           "primary": t.primary, "test": h.test, "role": _role(h), "exploratory": h.exploratory, **t.extra}
+    notes = [row.get("note", "")]
+    if h.test == "gene":
+        de_row = None
+        if de_by_gene is not None and h.gene in de_by_gene.index:
+            de_row = de_by_gene.loc[h.gene]
+        if de_row is None:
+            row.update(effect=math.nan, observed="none")
+            notes.append("no limma association result for this gene")
+        else:
+            logfc, tt, p = float(de_row["logFC"]), float(de_row["t"]), float(de_row["P.Value"])
+            row.update(effect=logfc, ci_low=float(de_row["CI.L"]), ci_high=float(de_row["CI.R"]), p_value=p,
+                       self_contained_p=p, limma_t=tt, observed=_observed(logfc, "gene"),
+                       effect_measure="log2_change_per_unit_response")
+            notes.append("limma: log2 expression ~ design terms + response, the response's coefficient")
+    else:
+        key = (h.gene_set, t.method)
+        fit = associations.loc[key] if key in associations.index else None
+        if fit is None or not np.isfinite(fit["slope"]):
+            row.update(effect=math.nan, observed="none")
+            notes.append(str(fit["note"]) if fit is not None and fit["note"] else "no association fit of this score")
+        else:
+            from scipy import stats as sps
+
+            slope, se, df = float(fit["slope"]), float(fit["se"]), float(fit["df"])
+            margin = float(sps.t.ppf(0.975, df)) * se
+            row.update(effect=slope, ci_low=slope - margin, ci_high=slope + margin, p_value=float(fit["p_value"]),
+                       self_contained_p=float(fit["p_value"]), observed=_observed(slope, "group"),
+                       effect_measure="slope_per_unit_response", permutation_p=fit["rank_p"],
+                       permutation_exact=False if np.isfinite(fit["rank_p"]) else np.nan)
+            notes.append(f"score ~ design terms + response (least squares, t = {float(fit['t']):.3g}, "
+                         f"{df:g} df, {int(fit['n'])} lines)")
+            if np.isfinite(fit["rank_p"]):
+                notes.append(f"partial Spearman rho within {int(fit['strata'])} strata = {float(fit['rho']):.3g}, "
+                             f"within-strata permutation p = {float(fit['rank_p']):.3g} (permutation_p)")
+            elif fit["note"]:
+                notes.append(str(fit["note"]))
+    notes.append(RESPONSE_NOTE)
+    row["note"] = "; ".join(x for x in notes if x)
+    return row
+
+
 @dataclass
 class _GroupTest:
     """A group comparison whose row waits for its permutation count."""
@@ -242,6 +299,9 @@ def evaluate(
     universe: pd.Series | None = None,
     design_effects: pd.DataFrame | None = None,
     comparison: str = RESISTANCE,
+    associations: pd.DataFrame | None = None,
+    strata: pd.Series | None = None,
+    weights: pd.Series | None = None,
 ) -> pd.DataFrame:
     """All hypothesis rows of one data set (contract columns first, then details).
 
@@ -277,14 +337,28 @@ def evaluate(
     `comparison`: what the model compares (contract 1: "resistance", or a regulator comparison
     such as "TP53_status"); only hypotheses whose `applies_to` names it are tested, the others
     (and their `extra_rows`) are absent, not not_testable.
+
+    A response model (a response contrast of a cell-line panel; docs/panels.md) gives
+    `associations` (:func:`igf1r_resistance.tl.panels.score_associations`), `strata` (line ->
+    its stratum of the text covariates, index = the lines with a response) and `weights`
+    (:func:`igf1r_resistance.tl.panels.response_weights`): set rows take the adjusted slope
+    (effect, CI, ordinary t p; the partial Spearman's within-strata permutation p in
+    `permutation_p`, never the verdict's), gene rows the association row of `de`, coupling rows
+    correlate scores centred within strata, and the competitive null compares the set's slope
+    with random sets' slopes. The two-group statistics (Welch, Hedges' g, the label
+    permutation, the equivalence test, whose margin is in group SDs or log2 fold changes) are
+    NaN, and the note says so.
     """
     hypotheses, extra_rows = _applying(hypotheses, extra_rows, comparison)
     if measurable is None:
         measurable = pd.Series(True, index=expression.index)
     sets_used, sets_full = as_used(sets_used, sets_full, expression, measurable, hypotheses, settings)
+    response_model = associations is not None
     rows, tests = _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings,
-                        measurable)
-    if permutations is None:
+                        measurable, strata=strata if response_model else None)
+    if response_model:
+        counts = [None] * len(tests)  # no labels to permute: the rank test permutes within strata
+    elif permutations is None:
         counts = _count(tests, settings)
     else:
         missing = [f"{h}/{m}" for h, m in (t.key for t in tests) if (h, m) not in permutations]
@@ -297,7 +371,11 @@ def evaluate(
     by_set = None
     if design_effects is not None:
         by_set = design_effects.set_index(["gene_set", "method"])
+    by_association = associations.set_index(["gene_set", "method"]) if response_model else None
     for t, count in zip(tests, counts):
+        if response_model:
+            rows[t.row] = _association_row(t, dataset, by_association, de_by_gene, settings)
+            continue
         row = _group_row(t.hypothesis, dataset, t.method, t.resistant, t.sensitive, settings, t.primary, count)
         row.update(t.extra)
         if by_set is not None and t.hypothesis.test == "group":
@@ -315,7 +393,8 @@ def evaluate(
         if col not in group_rows.columns:  # e.g. no untestable row
             group_rows[col] = default
     group_rows = _add_competitive(group_rows, expression, groups, sets_used, sets_full, hypotheses,
-                                  settings, measurable if universe is None else universe)
+                                  settings, measurable if universe is None else universe,
+                                  weights=weights if response_model else None)
     group_rows = _add_camera(group_rows, camera, sets_used, hypotheses)
     if extra_rows is not None and len(extra_rows):
         group_rows = pd.concat([group_rows, _prepare_extra(extra_rows, dataset)], ignore_index=True)
@@ -376,9 +455,10 @@ def _prepare_extra(extra: pd.DataFrame, dataset: str) -> pd.DataFrame:
 def _add_competitive(table: pd.DataFrame, expression: pd.DataFrame, groups: pd.Series,
                      sets_used: dict[str, GeneSet], sets_full: dict[str, GeneSet],
                      hypotheses: list[Hypothesis], settings: HypothesisSettings,
-                     measurable: pd.Series) -> pd.DataFrame:
+                     measurable: pd.Series, weights: pd.Series | None = None) -> pd.DataFrame:
     """Competitive p, percentile and random-set median of every primary-method set row;
-    random sets are drawn from the genes `measurable` marks True (the universe)."""
+    random sets are drawn from the genes `measurable` marks True (the universe). `weights`
+    (a response model): the null compares adjusted slopes, not group differences."""
     for col in ("competitive_p", "random_percentile", "n_random_sets", "random_median", "_competitive_sign"):
         table[col] = np.nan
     table["_competitive_required"] = False
@@ -395,10 +475,14 @@ def _add_competitive(table: pd.DataFrame, expression: pd.DataFrame, groups: pd.S
             x for x in (n, f"no competitive null for {settings.primary} (only {', '.join(LINEAR_METHODS)}): "
                            "no set verdict can be decided") if x))
         return table
-    grouped = groups[groups.isin(["resistant", "sensitive"])]
     pool = measurable.index[measurable.astype(bool)]
-    null = CompetitiveNull(expression[grouped.index], grouped, settings.primary, pool=pool,
-                           n_bins=settings.expression_bins)
+    if weights is not None:
+        null = CompetitiveNull(expression[weights.index], None, settings.primary, pool=pool,
+                               n_bins=settings.expression_bins, weights=weights)
+    else:
+        grouped = groups[groups.isin(["resistant", "sensitive"])]
+        null = CompetitiveNull(expression[grouped.index], grouped, settings.primary, pool=pool,
+                               n_bins=settings.expression_bins)
     ranked = null.diff.index
     for i in wanted:
         h = by_id[table.at[i, "hypothesis"]]
@@ -593,13 +677,22 @@ def as_used(sets_used: dict[str, GeneSet], sets_full, expression: pd.DataFrame, 
     return used.used, used
 
 
-def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings, measurable=None):
-    """Rows of untestable and coupling hypotheses, and the group tests still to count."""
+def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings, measurable=None,
+          strata=None):
+    """Rows of untestable and coupling hypotheses, and the group tests still to count.
+
+    `strata` (a response model: line -> stratum): every line with a response is one "group"
+    (its values go to the test's `resistant`, `sensitive` stays empty), and coupling rows
+    centre the scores within strata."""
     # footprint and claim hypotheses get their rows elsewhere (evaluate's extra_rows)
     hypotheses = [h for h in hypotheses if h.test in ("group", "gene", "coupling")]
-    groups = groups[groups.isin(["resistant", "sensitive"])]
-    res_ids = groups.index[groups == "resistant"]
-    sen_ids = groups.index[groups == "sensitive"]
+    if strata is not None:
+        groups = strata.astype(str)
+        res_ids, sen_ids = groups.index, groups.index[:0]
+    else:
+        groups = groups[groups.isin(["resistant", "sensitive"])]
+        res_ids = groups.index[groups == "resistant"]
+        sen_ids = groups.index[groups == "sensitive"]
     if measurable is None:
         measurable = pd.Series(True, index=expression.index)
     is_measurable = measurable.reindex(expression.index).fillna(False).astype(bool)
@@ -610,6 +703,8 @@ def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses,
     need = settings.min_group_size
     small_group = (f"a group has fewer than {need} samples ({len(res_ids)} resistant, {len(sen_ids)} sensitive)"
                    if min(len(res_ids), len(sen_ids)) < need else "")
+    if strata is not None:  # the association's own checks (>= 3 lines, full rank) ran before
+        small_group = ""
     rows: list[dict | None] = []
     tests: list[_GroupTest] = []
     for h in hypotheses:
@@ -621,7 +716,7 @@ def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses,
                 continue
             values = expression.loc[h.gene]
             r, s = values[res_ids].dropna().to_numpy(), values[sen_ids].dropna().to_numpy()
-            if small_group or len(r) < need or len(s) < need:
+            if small_group or len(r) < need or (strata is None and len(s) < need):
                 rows.append(_untestable(h, dataset, GENE_METHOD, small_group or
                                         f"{h.gene} has fewer than {need} values in a group", primary, 1, 1))
                 continue
@@ -686,8 +781,8 @@ def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses,
             x = within_group_centred(table.loc[h.gene_set, ids].to_numpy(float), labels)
             y = within_group_centred(table.loc[h.with_set, ids].to_numpy(float), labels)
             rho, p = stats.spearman(x, y)
-            # one degree of freedom more is spent on the second group mean
-            lo, hi = _spearman_ci(rho, len(ids) - 1)
+            # one degree of freedom more is spent on each further group (stratum) mean
+            lo, hi = _spearman_ci(rho, len(ids) - (groups.nunique() - 1))
             row = {
                 "dataset": dataset, "hypothesis": h.id, "method": method, "effect": rho,
                 "ci_low": lo, "ci_high": hi, "p_value": p, "self_contained_p": p, "predicted": h.predicted,
@@ -696,7 +791,8 @@ def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses,
                 "n_sensitive": len(sen_ids), "role": _role(h), "exploratory": h.exploratory,
             }
             row.update(sizes)
-            row["note"] = "; ".join(x for x in (parts_note, "Spearman of within-group centred scores") if x)
+            centred = "within-stratum" if strata is not None else "within-group"
+            row["note"] = "; ".join(x for x in (parts_note, f"Spearman of {centred} centred scores") if x)
             rows.append(row)
     return rows, tests
 

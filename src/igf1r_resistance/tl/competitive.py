@@ -66,10 +66,14 @@ class CompetitiveNull:
         pool: genes random sets are drawn from (default: every complete gene); e.g. only the
             measurable genes (``var["measurable"]``).
         n_bins: number of average-expression quantile bins.
+        weights: instead of `groups`, sample -> weight of a linear statistic whose weights sum
+            to 0 (e.g. :func:`igf1r_resistance.tl.panels.response_weights`: the adjusted slope
+            of a response); the per-gene quantity is then ``per_gene @ weights``, so a set's
+            effect is its score's slope, and the bins use the mean over the weighted samples.
     """
 
-    def __init__(self, expression: pd.DataFrame, groups: pd.Series, method: str, *,
-                 pool: pd.Index | None = None, n_bins: int = 10) -> None:
+    def __init__(self, expression: pd.DataFrame, groups: pd.Series | None, method: str, *,
+                 pool: pd.Index | None = None, n_bins: int = 10, weights: pd.Series | None = None) -> None:
         if method not in LINEAR_METHODS:
             raise ValueError(f"no competitive null for scoring method {method!r}; "
                              f"available for {', '.join(LINEAR_METHODS)}")
@@ -78,10 +82,14 @@ class CompetitiveNull:
         genes = expression.index[complete]
         values = values[complete]
         cols = expression.columns
-        is_res = cols.isin(groups.index[groups == "resistant"])
-        is_sen = cols.isin(groups.index[groups == "sensitive"])
-        if is_res.sum() < 2 or is_sen.sum() < 2:
-            raise ValueError("the competitive null needs at least 2 samples per group")
+        if weights is not None:
+            w = weights.reindex(cols).fillna(0.0).to_numpy(float)
+            is_res = is_sen = cols.isin(weights.index)
+        else:
+            is_res = cols.isin(groups.index[groups == "resistant"])
+            is_sen = cols.isin(groups.index[groups == "sensitive"])
+            if is_res.sum() < 2 or is_sen.sum() < 2:
+                raise ValueError("the competitive null needs at least 2 samples per group")
         if method == "singscore":
             per_gene = rankdata(values, method="min", axis=0)
         else:  # zscore: standardised over all samples, sd with n - 1 (GSVA's zscore)
@@ -91,7 +99,10 @@ class CompetitiveNull:
                 per_gene = np.where(sd > 0, centred / sd, 0.0)
         self.method = method
         self.n_ranked = len(genes)
-        self.diff = pd.Series(per_gene[:, is_res].mean(axis=1) - per_gene[:, is_sen].mean(axis=1), index=genes)
+        if weights is not None:
+            self.diff = pd.Series(per_gene @ w, index=genes)
+        else:
+            self.diff = pd.Series(per_gene[:, is_res].mean(axis=1) - per_gene[:, is_sen].mean(axis=1), index=genes)
         ave = pd.Series(values[:, is_res | is_sen].mean(axis=1), index=genes)
         pool_genes = genes if pool is None else genes[genes.isin(pool)]
         if len(pool_genes) < 2 * n_bins:

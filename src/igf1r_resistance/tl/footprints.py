@@ -100,7 +100,8 @@ def ulm(mat: pd.DataFrame, network: pd.DataFrame, min_targets: int = MIN_TARGETS
 
 
 def footprint_table(de: pd.DataFrame, expression: pd.DataFrame, groups: pd.Series, network: pd.DataFrame,
-                    *, max_exact: int = 10_000, n_permutations: int = 10_000, seed: int = 0) -> pd.DataFrame:
+                    *, max_exact: int = 10_000, n_permutations: int = 10_000, seed: int = 0,
+                    no_groups: str = "") -> pd.DataFrame:
     """One row per pathway of the model: ulm on the contrast and the Welch test of per-sample scores.
 
     Args:
@@ -114,6 +115,8 @@ def footprint_table(de: pd.DataFrame, expression: pd.DataFrame, groups: pd.Serie
         FOOTPRINT_COLUMNS: `score`, `p_value` = ulm on limma's t (effect and competitive p);
         `welch_p` and Hedges' g = resistant vs sensitive per-sample ulm scores (self-contained).
         A pathway with fewer than 5 targets measured has NaN and a note.
+        `no_groups`: the model has no two groups (a response contrast); the per-sample test is
+        not run, its columns are NaN and the note is this reason (the ulm on limma's t still is).
     """
     t = de.dropna(subset=["t"]).set_index(de.dropna(subset=["t"])["gene"].astype(str))["t"].astype(float)
     t = t[~t.index.duplicated()]
@@ -121,18 +124,21 @@ def footprint_table(de: pd.DataFrame, expression: pd.DataFrame, groups: pd.Serie
     groups = groups[groups.isin(["resistant", "sensitive"])]
     sub = expression.loc[:, groups.index]
     sub = sub[np.isfinite(sub.to_numpy(dtype=float)).all(axis=1)]
-    per_sample, _ = ulm(sub, network)
+    per_sample = None if no_groups else ulm(sub, network)[0]
     n_model = network.groupby("source").size()
     rows = []
     for pathway in pd.unique(network["source"]):
         row = {"pathway": pathway, "n_model": int(n_model[pathway]),
                "n_targets": int(network[(network["source"] == pathway) & network["target"].isin(t.index)].shape[0])}
-        if pathway not in contrast.index or pathway not in per_sample.index:
+        if pathway not in contrast.index or (per_sample is not None and pathway not in per_sample.index):
             row["note"] = f"fewer than {MIN_TARGETS} footprint genes measured"
             rows.append(row)
             continue
         row["score"] = float(contrast.loc[pathway, "contrast"])
         row["p_value"] = float(contrast_p.loc[pathway, "contrast"])
+        if per_sample is None:
+            rows.append({**row, "note": no_groups})
+            continue
         scores = per_sample.loc[pathway]
         res = scores[groups.index[groups == "resistant"]].to_numpy(float)
         sen = scores[groups.index[groups == "sensitive"]].to_numpy(float)
@@ -182,8 +188,9 @@ def hypothesis_rows(dataset: str, footprints: pd.DataFrame, hypotheses: list) ->
                              f"(it has {', '.join(map(str, by_pathway.index))})")
         f = by_pathway.loc[pathway]
         if not np.isfinite(f["score"]) or not np.isfinite(f["welch_p"]):
-            rows.append({**base, "observed": "none", "verdict": "not_testable", "n_genes": int(f["n_targets"]),
-                         "n_genes_in_set": int(f["n_model"]), "note": str(f["note"])})
+            rows.append({**base, "effect": np.nan, "p_value": np.nan, "observed": "none", "verdict": "not_testable",
+                         "n_genes": int(f["n_targets"]), "n_genes_in_set": int(f["n_model"]),
+                         "note": str(f["note"])})
             continue
         score = float(f["score"])
         rows.append({

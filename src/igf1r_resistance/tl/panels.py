@@ -122,10 +122,13 @@ def oriented_response(samples: pd.DataFrame, response: str, higher_is: str = "re
     if response not in samples.columns:
         raise DesignError(f"{prefix}response column {response!r} is not in the sample table "
                           f"({', '.join(map(str, samples.columns[:10]))})")
-    values = pd.to_numeric(samples[response], errors="coerce")
-    text = samples[response].notna() & values.isna()
+    raw = samples[response]
+    if not pd.api.types.is_numeric_dtype(raw):  # a sample sheet read as text: "" is a missing value
+        raw = raw.where(raw.astype(str).str.strip() != "")
+    values = pd.to_numeric(raw, errors="coerce")
+    text = raw.notna() & values.isna()
     if text.any():
-        bad = ", ".join(f"{i}={samples.loc[i, response]!r}" for i in samples.index[text][:3])
+        bad = ", ".join(f"{i}={raw.loc[i]!r}" for i in samples.index[text][:3])
         raise DesignError(f"{prefix}response column {response!r} is not numeric ({bad})")
     if int(values.notna().sum()) < 3:
         raise DesignError(f"{prefix}response column {response!r} has {int(values.notna().sum())} values; "
@@ -213,6 +216,26 @@ def _response_inputs(samples: pd.DataFrame, response: str, covariates, higher_is
     except DesignError as exc:
         raise DesignError(f"{where + ': ' if where else ''}{exc}") from None
     return kept, design
+
+
+def response_weights(samples: pd.DataFrame, response: str, covariates: list[str] | tuple[str, ...] = (), *,
+                     higher_is: str = "resistant", where: str = "") -> pd.Series:
+    """Per line its weight in the least-squares slope of the response: the response's row of
+    ``(X'X)^-1 X'`` for ``X`` = :func:`response_design`, so that any per-line quantity ``v``
+    has the adjusted slope ``weights @ v`` (the same number as :func:`score_associations`'
+    ``slope`` for a complete score). The weights sum to 0 (the design has an intercept), so a
+    score that is a mean of per-gene quantities has a slope that is the mean of the genes'
+    slopes: what lets the competitive null (:class:`~igf1r_resistance.tl.competitive.CompetitiveNull`)
+    compare a set's slope with random sets' without re-scoring.
+
+    Returns
+    -------
+    pandas.Series
+        Index = the lines with a response; raises :class:`DesignError` as :func:`gene_associations`.
+    """
+    kept, design = _response_inputs(samples, response, covariates, higher_is, where)
+    pinv = np.linalg.pinv(design.to_numpy(float))
+    return pd.Series(pinv[design.columns.get_loc(response)], index=kept.index.astype(str), name=response)
 
 
 def score_associations(

@@ -35,7 +35,9 @@ def load_expression(adata_path: str | Path, model: dict | None = None):
     expr = pd.DataFrame(np.asarray(adata.X, dtype=float).T, index=adata.var_names.astype(str),
                         columns=adata.obs_names.astype(str), copy=False)
     groups = adata.obs["group"].astype(str)
-    if model and model.get("contrast"):
+    if model and model.get("response"):  # no two groups: every sample "excluded" from two-group tests
+        groups = pd.Series("excluded", index=adata.obs_names.astype(str), dtype=object)
+    elif model and model.get("contrast"):
         from ..pp.designs import contrast_groups, design_samples
 
         terms = design_samples(adata.obs, model["design"])
@@ -269,13 +271,28 @@ def run_de(adata_path: str, de_config: dict, out: str, log: logging.Logger, mode
     fitted sample, contrasts.fit of test - reference, eBayes, topTable (linear_model); a
     plain two-group data set keeps the closed-form two-group fit (limma.moderated_t: the
     same numbers as that design, byte for byte as before, and lighter on large cohorts).
+    A response contrast (`model["response"]`): panels.gene_associations, limma with the
+    oriented response as a numeric term after the design's terms (logFC per unit of response).
     """
     from ..tl._limma import moderated_t
 
     adata, expr, groups = load_expression(adata_path, model)
     options = de_options(adata)
     level = float(de_config.get("confint", 0.95))
-    if model and model.get("contrast"):
+    if model and model.get("response"):
+        from ..pp.designs import adjusting_terms, response_samples
+        from ..tl.panels import gene_associations
+
+        samples = response_samples(adata.obs, model)
+        terms = adjusting_terms(model["design"])
+        table = gene_associations(expr, samples, model["response"], terms, higher_is=model["higher_is"],
+                                  trend=options["trend"], confidence=level,
+                                  where=f"datasets.{model['dataset']}.contrasts.{model['contrast']}")
+        log.info("limma lmFit ~ %s + %s (numeric, higher = more resistant: higher_is %s) on %d lines with a "
+                 "response, %s; logFC = log2 change per unit of response", " + ".join(terms), model["response"],
+                 model["higher_is"], int(samples[model["response"]].notna().sum()),
+                 "limma-trend" if options["trend"] else "eBayes")
+    elif model and model.get("contrast"):
         from ..pp.designs import fitted_design
         from ..tl.linear_model import linear_model
 
@@ -355,12 +372,21 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_sets_path: str,
                           "note": f"{n} genes measured and above the noise floor, at least {need} needed"})
     inter_gene_cor = gsea_config.get("camera_inter_gene_cor", 0.01)
     trend = de_options(adata)["trend"]  # log-CPM: variances squeezed towards a trend, as in de
-    cam = camera(complete_expr, groups, testable, inter_gene_cor=inter_gene_cor, trend_var=trend)
-    # beside it, camera with the inter-gene correlation estimated per set (hypotheses.tsv
-    # shows both: the fixed 0.01 is anti-conservative for correlated sets)
-    estimated = camera(complete_expr, groups, testable, inter_gene_cor=None, trend_var=trend)
-    cam["correlation_estimated"] = estimated["correlation"].to_numpy()
-    cam["p_value_estimated_cor"] = estimated["p_value"].to_numpy()
+    camera_note = ""
+    if model and model.get("response"):
+        # camera here compares two groups; a response contrast has none (GSEA ranks its association t)
+        camera_note = (f"response contrast ({model['response']}): camera compares two groups and is not run; "
+                       "see GSEA on the association t")
+        cam = pd.DataFrame({"gene_set": list(testable), "n_genes": [len(set(g)) for g in testable.values()],
+                            "correlation": np.nan, "direction": "", "p_value": np.nan, "fdr": np.nan,
+                            "correlation_estimated": np.nan, "p_value_estimated_cor": np.nan})
+    else:
+        cam = camera(complete_expr, groups, testable, inter_gene_cor=inter_gene_cor, trend_var=trend)
+        # beside it, camera with the inter-gene correlation estimated per set (hypotheses.tsv
+        # shows both: the fixed 0.01 is anti-conservative for correlated sets)
+        estimated = camera(complete_expr, groups, testable, inter_gene_cor=None, trend_var=trend)
+        cam["correlation_estimated"] = estimated["correlation"].to_numpy()
+        cam["p_value_estimated_cor"] = estimated["p_value"].to_numpy()
     # camera is the only use of the matrix: free it before GSEA's permutations allocate
     del adata, complete_expr
 
@@ -371,7 +397,7 @@ def run_gsea(dataset: str, de_path: str, adata_path: str, gene_sets_path: str,
              dataset, gsea_config["permutations"], gsea_config["seed"], n_tested, len(table),
              int((table["fdr"] < 0.25).sum()))
 
-    cam["note"] = ""
+    cam["note"] = camera_note
     cam = cam.sort_values(["p_value", "gene_set"], na_position="last")
     if small:
         cam = pd.concat([cam, pd.DataFrame(small)], ignore_index=True)
@@ -432,6 +458,12 @@ def run_permutation_chunk(dataset: str, adata_path: str, scores_path: str, gene_
     from ..tl._hypotheses import PERMUTATION_COLUMNS, count_permutations
 
     n_chunks = hyp_config["permutation_chunks"]
+    if model and model.get("response"):
+        # a response model has no labels to permute (its rank test permutes within strata in
+        # the hypotheses step): the chunk holds no test
+        log.info("model %s: response contrast, no label-permutation tests", model["id"])
+        write_tsv(pd.DataFrame(columns=PERMUTATION_COLUMNS), out)
+        return
     _, args, _ = _hypothesis_inputs(dataset, adata_path, scores_path, gene_sets_path, gene_set_config, hyp_config,
                                     scoring, log, drug_class, model)
     table = count_permutations(*args, chunk=k, n_chunks=n_chunks, comparison=_comparison(model))
@@ -449,8 +481,9 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_pa
     """Test every hypothesis of one model; with `permutation_chunks`, gather their counts.
 
     `model` (designs.model_spec; None = the plain data set `dataset`): a contrast's set-score
-    hypotheses take the design's estimate (score ~ design, designs.design_set_effects); its
-    model, contrast, comparison, drug and model_type fill the table's columns.
+    hypotheses take the design's estimate (score ~ design, designs.design_set_effects), a
+    response contrast's the adjusted slope (panels.score_associations, :func:`_response_options`);
+    its model, contrast, comparison, drug and model_type fill the table's columns.
 
     `de_path`: limma's de.tsv (gene hypotheses use its moderated t, p and CI);
     `camera_path`: camera.tsv (shown beside the competitive p); `footprints_path`
@@ -479,7 +512,9 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_pa
         measurable = pd.Series(adata.var["measurable"].astype(bool).to_numpy(), index=adata.var_names.astype(str))
     in_universe = universe(adata)  # competitive random sets: from the genes the sets were restricted to
     options = {}
-    if model and model.get("contrast"):
+    if model and model.get("response"):
+        options.update(_response_options(args, adata, model, hyp_config, log))
+    elif model and model.get("contrast"):
         from ..pp.designs import design_set_effects, design_terms
 
         options["design_effects"] = design_set_effects(args[1], adata.obs, model, args[7].methods)
@@ -489,7 +524,9 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_pa
     options["comparison"] = comparison
     table = evaluate(*args, response=response, permutations=permutations, de=de, camera=camera,
                      measurable=measurable, extra_rows=extra_rows, universe=in_universe, **options)
-    if hyp_config.get("quantile_sensitivity", True):
+    if hyp_config.get("quantile_sensitivity", True) and model and model.get("response"):
+        log.info("quantile-normalisation sensitivity not run: it refits two groups, a response model has none")
+    elif hyp_config.get("quantile_sensitivity", True):
         from ..tl._hypotheses import quantile_sensitivity
 
         table = quantile_sensitivity(table, *args[:1], args[2], args[3], args[4], args[5], args[6], args[7],
@@ -510,6 +547,31 @@ def run_hypotheses(dataset: str, adata_path: str, scores_path: str, gene_sets_pa
     counts = prim["verdict"].value_counts().to_dict()
     log.info("verdicts (primary rows): %s", counts)
     write_tsv(table, out)
+
+
+def _response_options(args: tuple, adata, model: dict, hyp_config: dict, log: logging.Logger) -> dict:
+    """evaluate()'s inputs of a response model: the set scores' adjusted associations
+    (panels.score_associations), the lines' strata and the slope's weights (competitive null)."""
+    from ..pp.designs import adjusting_terms, response_samples
+    from ..tl.panels import response_weights, score_associations
+
+    samples = response_samples(adata.obs, model)
+    terms = adjusting_terms(model["design"])
+    where = f"datasets.{model['dataset']}.contrasts.{model['contrast']}"
+    settings = args[7]
+    scores = args[1][args[1]["method"].isin(settings.methods)]
+    associations = score_associations(scores, samples, model["response"], terms, higher_is=model["higher_is"],
+                                      n_permutations=hyp_config["permutations"], seed=hyp_config["seed"],
+                                      where=where)
+    weights = response_weights(samples, model["response"], terms, higher_is=model["higher_is"], where=where)
+    numeric = [c for c in terms if pd.api.types.is_numeric_dtype(samples[c])]
+    text = [c for c in terms if c not in numeric]
+    kept = samples.loc[weights.index]
+    strata = kept[text].astype(str).agg("|".join, axis=1) if text else pd.Series("all", index=kept.index)
+    log.info("model %s: set scores ~ %s + %s (least squares) on %d lines, partial Spearman within %d strata "
+             "(%d within-strata permutations)", model["id"], " + ".join(terms), model["response"], len(weights),
+             strata.nunique(), hyp_config["permutations"])
+    return {"associations": associations, "strata": strata, "weights": weights}
 
 
 def run_meta(paths: list[str], fdr: float, out_hypotheses: str, out_meta: str, log: logging.Logger,
@@ -540,8 +602,13 @@ def run_footprints(dataset: str, de_path: str, adata_path: str, model_path: str,
     _, expr, groups = load_expression(adata_path, model)
     de = read_tsv(de_path)
     network = load_progeny(model_path, symbols_path)
+    no_groups = ""
+    if model and model.get("response"):
+        no_groups = (f"response contrast ({model['response']}): no two groups, so no per-sample Welch test; "
+                     "the ulm score on limma's association t is shown")
     table = footprint_table(de, expr, groups, network, max_exact=hyp_config["max_exact"],
-                            n_permutations=hyp_config["permutations"], seed=hyp_config["seed"])
+                            n_permutations=hyp_config["permutations"], seed=hyp_config["seed"],
+                            no_groups=no_groups)
     for r in table.itertuples():
         log.info("%s %s: contrast ulm score %.3f (p %.3g), per-sample Welch p %.3g, %s/%s footprint genes",
                  dataset, r.pathway, r.score, r.p_value, r.welch_p, r.n_targets, r.n_model)
