@@ -355,10 +355,43 @@ def score_gene_sets(
     if unknown:
         raise ValueError(f"unknown scoring method(s) {unknown}; choose from {list(METHODS)}")
     df = _prepare(expr)
+    kept = _measured_sets(df.index, gene_sets, min_size)
+    log.info("scoring: %d gene sets x %d samples (%d genes) with %s", len(kept), df.shape[1], df.shape[0],
+             ", ".join(methods))
+    frames = []
+    if kept:
+        # singscore and ssGSEA from one sort per sample
+        cohort = [m for m in methods if m in ("singscore", "ssgsea")]
+        if threads is None:  # the rule's threads (runner._limit_threads sets numba's)
+            import numba
+
+            threads = numba.get_num_threads()
+        shared = score_cohort(df, kept, cohort, threads=threads) if cohort else {}
+        for method in methods:
+            kwargs = {"seed": seed} if method == "score_genes" else {}
+            if method == "gsva" and gsva_approx:
+                kwargs = {"kcdf_approx": True}
+            wide = shared[method] if method in shared else _FUNCS[method](df, kept, **kwargs)
+            frames.append(_long_scores(wide, method))
+    if not frames:
+        return pd.DataFrame(
+            {
+                "sample": pd.Series(dtype=object),
+                "gene_set": pd.Series(dtype=object),
+                "method": pd.Series(dtype=object),
+                "score": pd.Series(dtype=float),
+            }
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _measured_sets(genes: pd.Index, gene_sets: SetsLike, min_size: int) -> list[GeneSet]:
+    """The sets restricted to the measured `genes`, in their order; a set with fewer than
+    `min_size` measured up genes is skipped, a down part with fewer is dropped (both logged)."""
     kept: list[GeneSet] = []
     for gs in _as_gene_sets(gene_sets):
-        up = tuple(df.index[_indices(gs.up, df.index)])
-        down = tuple(df.index[_indices(gs.down, df.index)])
+        up = tuple(genes[_indices(gs.up, genes)])
+        down = tuple(genes[_indices(gs.down, genes)])
         if len(up) < min_size:
             log.info(
                 "scoring: skipped gene set %s: %d of %d up genes measured (min_size %d)",
@@ -378,42 +411,20 @@ def score_gene_sets(
             )
             down = ()
         kept.append(GeneSet(gs.name, up, down, gs.source))
-    log.info("scoring: %d gene sets x %d samples (%d genes) with %s", len(kept), df.shape[1], df.shape[0],
-             ", ".join(methods))
-    frames = []
-    if kept:
-        # singscore and ssGSEA from one sort per sample
-        cohort = [m for m in methods if m in ("singscore", "ssgsea")]
-        if threads is None:  # the rule's threads (runner._limit_threads sets numba's)
-            import numba
+    return kept
 
-            threads = numba.get_num_threads()
-        shared = score_cohort(df, kept, cohort, threads=threads) if cohort else {}
-        for method in methods:
-            kwargs = {"seed": seed} if method == "score_genes" else {}
-            if method == "gsva" and gsva_approx:
-                kwargs = {"kcdf_approx": True}
-            wide = shared[method] if method in shared else _FUNCS[method](df, kept, **kwargs)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "sample": np.tile(wide.columns.to_numpy(), wide.shape[0]),
-                        "gene_set": np.repeat(wide.index.to_numpy(), wide.shape[1]),
-                        "method": method,
-                        "score": wide.to_numpy().ravel(),
-                    }
-                )
-            )
-    if not frames:
-        return pd.DataFrame(
-            {
-                "sample": pd.Series(dtype=object),
-                "gene_set": pd.Series(dtype=object),
-                "method": pd.Series(dtype=object),
-                "score": pd.Series(dtype=float),
-            }
-        )
-    return pd.concat(frames, ignore_index=True)
+
+def _long_scores(wide: pd.DataFrame, method: str) -> pd.DataFrame:
+    """A sets x samples table of one method as long rows (sample, gene_set, method, score),
+    ordered by set, then sample."""
+    return pd.DataFrame(
+        {
+            "sample": np.tile(wide.columns.to_numpy(), wide.shape[0]),
+            "gene_set": np.repeat(wide.index.to_numpy(), wide.shape[1]),
+            "method": method,
+            "score": wide.to_numpy().ravel(),
+        }
+    )
 
 
 def aucell(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike, *, max_rank: float = 0.05) -> pd.DataFrame:
