@@ -21,8 +21,6 @@ from . import stats
 if TYPE_CHECKING:
     from ._hypotheses import HypothesisSettings
 
-#: the method name of a gene hypothesis' rows (its expression, not a set score)
-GENE_METHOD = "expression"
 
 def _observed(effect: float, test: str) -> str:
     if effect is None or not np.isfinite(effect) or effect == 0:
