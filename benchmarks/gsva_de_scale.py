@@ -49,8 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 from calibration import markdown_table, write_section  # noqa: E402
 
+from igf1r_resistance.tl import _gsva, scoring  # noqa: E402
 from igf1r_resistance.tl import _limma as limma  # noqa: E402
-from igf1r_resistance.tl import scoring
 
 R_LIMMA = r"""
 args <- commandArgs(TRUE); ng <- as.integer(args[2]); ns <- as.integer(args[3])
@@ -124,13 +124,13 @@ JIT_PROBE = """
 import time
 t0 = time.perf_counter()
 import numpy as np
-from igf1r_resistance.tl import scoring
+from igf1r_resistance.tl import _gsva, scoring
 t1 = time.perf_counter()
 x = np.random.default_rng(0).normal(size=(6000, 1000))
 sets = {"A": list(range(50))}
 scoring.gsva(x[:, :20], sets)
 t2 = time.perf_counter()
-scoring._gsva_kcdf_approx(x[:50, :20])
+_gsva._gsva_kcdf_approx(x[:50, :20])
 t3 = time.perf_counter()
 print(t1 - t0, t2 - t1, t3 - t2)
 """
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     row(exact_name, big, ng, t_ex_big)
     ap_big, t_ap_big = timed(scoring.gsva, xs, named(sub_sets), kcdf_approx=True)
     diff_big = float(np.abs(ex_big.to_numpy() - ap_big.to_numpy()).max())
-    used_big = scoring._gsva_use_approx(ng, big)
+    used_big = _gsva._gsva_use_approx(ng, big)
     notes.append(f"At {big:,} samples exact GSVA ran on the first {ng:,} genes (sets restricted to them) in "
                  f"{t_ex_big:.0f} s" + ("" if ng == n_genes else
                  f"; its time is scaled by {n_genes / ng:g} to {n_genes:,} genes (the kernel CDF, >95% of the "
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     for n in approx_sizes:
         ap_, t_ap = timed(scoring.gsva, frame(x[:, :n]), full, kcdf_approx=True)
         ex = exact_scores.get(n)
-        used = scoring._gsva_use_approx(n_genes, n)
+        used = _gsva._gsva_use_approx(n_genes, n)
         if ex is not None:
             diff, on = float(np.abs(ex.to_numpy() - ap_.to_numpy()).max()), f"{n_genes:,} genes"
         elif n == big:
@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     growth = ", ".join(f"x{ex_t[b] / ex_t[a]:.1f} from {a:,} to {b:,}" + ("" if b == 2 * a else f" (samples^2: x{(b / a) ** 2:g})")
                        for a, b in zip(all_n, all_n[1:]))
     speed_ap = ", ".join(f"{ex_t[n] / ap_t[n]:.0f}x at {n:,}" + ("" if n in exact_scores else " (exact time scaled)")
-                         for n in sorted(ap_t) if n in ex_t and scoring._gsva_use_approx(n_genes, n))
+                         for n in sorted(ap_t) if n in ex_t and _gsva._gsva_use_approx(n_genes, n))
     speed_r = ", ".join(f"{r_time[n] / ex_t[n]:.1f}x at {n:,} samples" for n in sorted(r_time) if n in ex_t)
     speed_r1 = f"{r_time[n1] / (t_ex1 * 20_000 / n_genes):.1f}x on 1 thread at {n1:,}" if n1 in r_time else "-"
     diffs = [r["max abs diff vs exact"] for r in rows

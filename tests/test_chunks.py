@@ -87,11 +87,11 @@ def test_no_scorable_set_gives_the_empty_table(small, tmp_path):
 
 def test_chunks_equal_unsplit_with_small_internal_chunks(small, tmp_path, monkeypatch):
     """score_cohort's internal sample chunks (memory budget) do not move a bit either."""
-    from igf1r_resistance.tl import scoring
+    from igf1r_resistance.tl import _cohort
 
     expr, sets = small
-    if isinstance(scoring._BYTES_PER_CELL, int):
-        monkeypatch.setattr(scoring, "_BYTES_PER_CELL", int(256 * 2**20 // (len(expr) * 4)) + 1)
+    if isinstance(_cohort._BYTES_PER_CELL, int):
+        monkeypatch.setattr(_cohort, "_BYTES_PER_CELL", int(256 * 2**20 // (len(expr) * 4)) + 1)
         assert chunks._cohort_step(expr) == 3  # internal chunks of 3 samples, last one of 1
     methods = ["singscore", "ssgsea"]
     whole = score_gene_sets(expr, sets, methods, min_size=1)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from igf1r_resistance.genesets.catalogue import GeneSet
-from igf1r_resistance.tl import scoring
+from igf1r_resistance.tl import _gsva, scoring
 
 
 def correlated(n_genes: int, n_samples: int, seed: int = 1, n_factors: int = 10) -> pd.DataFrame:
@@ -42,8 +42,8 @@ def sets_of(genes: pd.Index, seed: int = 3) -> dict[str, list[str]]:
 
 def test_kcdf_approx_close_to_exact_statistic():
     x = correlated(300, 200).to_numpy()
-    exact = scoring._gsva_kcdf(x)
-    approx = scoring._gsva_kcdf_approx(x)
+    exact = _gsva._gsva_kcdf(x)
+    approx = _gsva._gsva_kcdf_approx(x)
     cdf = lambda s: 1.0 / (1.0 + np.exp(-s))  # noqa: E731
     assert np.abs(cdf(exact) - cdf(approx)).max() < 5e-5
     assert np.abs(exact - approx).max() < 1e-3  # the statistic itself (log-odds)
@@ -52,9 +52,9 @@ def test_kcdf_approx_close_to_exact_statistic():
 @pytest.mark.parametrize("make", [correlated, counts_like])
 def test_gsva_approx_scores_within_1e3_where_used(make):
     # the smallest cohort the approximation is used for: 1,000 samples x 5,000 genes
-    n_genes, n_samples = scoring._KCDF_APPROX_MIN_GENES, scoring._KCDF_APPROX_MIN_SAMPLES
+    n_genes, n_samples = _gsva._KCDF_APPROX_MIN_GENES, _gsva._KCDF_APPROX_MIN_SAMPLES
     expr = make(n_genes, n_samples)
-    assert scoring._gsva_use_approx(len(scoring._drop_constant(expr)), n_samples)
+    assert _gsva._gsva_use_approx(len(scoring._drop_constant(expr)), n_samples)
     sets = sets_of(expr.index)
     exact = scoring.gsva(expr, sets)
     approx = scoring.gsva(expr, sets, kcdf_approx=True)
@@ -67,7 +67,7 @@ def test_gsva_approx_scores_within_1e3_where_used(make):
 def test_gsva_approx_falls_back_to_exact_below_thresholds(n_genes, n_samples, caplog):
     expr = correlated(n_genes, n_samples)
     sets = sets_of(expr.index)
-    assert not scoring._gsva_use_approx(n_genes, n_samples)
+    assert not _gsva._gsva_use_approx(n_genes, n_samples)
     with caplog.at_level("INFO", logger="igf1r_resistance.tl.scoring"):
         approx = scoring.gsva(expr, sets, kcdf_approx=True)
     pd.testing.assert_frame_equal(approx, scoring.gsva(expr, sets))
@@ -75,10 +75,10 @@ def test_gsva_approx_falls_back_to_exact_below_thresholds(n_genes, n_samples, ca
 
 
 def test_gsva_use_approx_rule():
-    assert scoring._gsva_use_approx(20_000, 1000)
-    assert scoring._gsva_use_approx(5000, 10_000)
-    assert not scoring._gsva_use_approx(20_000, 999)
-    assert not scoring._gsva_use_approx(4999, 10_000)
+    assert _gsva._gsva_use_approx(20_000, 1000)
+    assert _gsva._gsva_use_approx(5000, 10_000)
+    assert not _gsva._gsva_use_approx(20_000, 999)
+    assert not _gsva._gsva_use_approx(4999, 10_000)
 
 
 def test_gsva_default_is_exact():
@@ -95,8 +95,8 @@ def test_score_gene_sets_gsva_approx_keyword(monkeypatch):
     below = scoring.score_gene_sets(expr, sets, ["gsva", "zscore"], min_size=5, gsva_approx=True)
     pd.testing.assert_frame_equal(exact, below)  # too small: exact GSVA
     # force the approximation on this small cohort to check that the keyword reaches it
-    monkeypatch.setattr(scoring, "_KCDF_APPROX_MIN_SAMPLES", 2)
-    monkeypatch.setattr(scoring, "_KCDF_APPROX_MIN_GENES", 2)
+    monkeypatch.setattr(_gsva, "_KCDF_APPROX_MIN_SAMPLES", 2)
+    monkeypatch.setattr(_gsva, "_KCDF_APPROX_MIN_GENES", 2)
     approx = scoring.score_gene_sets(expr, sets, ["gsva", "zscore"], min_size=5, gsva_approx=True)
     assert exact[["sample", "gene_set", "method"]].equals(approx[["sample", "gene_set", "method"]])
     z = exact["method"] == "zscore"

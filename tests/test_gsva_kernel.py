@@ -1,7 +1,7 @@
 """The numba kernel of GSVA's exact kernel CDF against the NumPy reference, bit for bit.
 
-``scoring._gsva_kcdf`` (numba, ``_gsva_kernels.kcdf_left``) must return exactly the bits
-of ``scoring._gsva_kcdf_numpy`` (the former implementation, which reproduces R GSVA 1.46
+``_gsva._gsva_kcdf`` (numba, ``_gsva_kernels.kcdf_left``) must return exactly the bits
+of ``_gsva._gsva_kcdf_numpy`` (the former implementation, which reproduces R GSVA 1.46
 to ~1e-14 on the fixtures of tests/test_scoring.py), and ``gsva``'s ranking
 (``_gsva_positions``) exactly the positions of a stable argsort.
 """
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from igf1r_resistance.tl import _gsva_kernels, scoring
+from igf1r_resistance.tl import _gsva, _gsva_kernels, scoring
 
 
 def assert_same_bits(a: np.ndarray, b: np.ndarray) -> None:
@@ -37,14 +37,14 @@ def matrix(n_genes: int, n_samples: int, seed: int) -> np.ndarray:
     if n_samples >= 10:
         x[:, 1::7] = x[:, :1]  # tied samples (identical columns)
     x[5] = x[6]  # identical genes
-    return x[scoring._c_sd(x) >= 1e-10]  # with 2-3 samples a rounded row can be constant
+    return x[_gsva._c_sd(x) >= 1e-10]  # with 2-3 samples a rounded row can be constant
 
 
 def test_kernel_rejects_constant_genes_and_non_finite_values():
     x = matrix(10, 20, 0)
     for bad in (np.r_[x, np.full((1, 20), 2.0)], np.where(x == x[0, 0], np.inf, x)):
         with pytest.raises(ValueError, match="finite and no gene constant"):
-            scoring._gsva_kcdf(bad)
+            _gsva._gsva_kcdf(bad)
 
 
 @pytest.mark.parametrize("n_genes,n_samples,seed", [(40, 2, 0), (30, 3, 1), (60, 37, 2), (25, 250, 3),
@@ -52,7 +52,7 @@ def test_kernel_rejects_constant_genes_and_non_finite_values():
 def test_kernel_bitwise_equal_to_numpy_reference(n_genes, n_samples, seed):
     # 1024 is the kernel's tile of samples: 1031 and 2100 cross tile boundaries
     x = matrix(n_genes, n_samples, seed)
-    assert_same_bits(scoring._gsva_kcdf(x), scoring._gsva_kcdf_numpy(x))
+    assert_same_bits(_gsva._gsva_kcdf(x), _gsva._gsva_kcdf_numpy(x))
 
 
 def test_kernel_on_r_fixture_data_equals_reference():
@@ -62,19 +62,19 @@ def test_kernel_on_r_fixture_data_equals_reference():
     for case in ("random", "gse27473", "ties"):
         expr = pd.read_csv(ref / f"scoring_{case}_expr.tsv", sep="\t", index_col=0)
         x = scoring._drop_constant(expr).to_numpy()
-        assert_same_bits(scoring._gsva_kcdf(x), scoring._gsva_kcdf_numpy(x))
+        assert_same_bits(_gsva._gsva_kcdf(x), _gsva._gsva_kcdf_numpy(x))
 
 
 def test_kernel_layout_dtype_and_threads_do_not_matter():
     x = matrix(30, 300, 7)
-    ref = scoring._gsva_kcdf_numpy(x)
-    assert_same_bits(scoring._gsva_kcdf(np.asfortranarray(x)), ref)
+    ref = _gsva._gsva_kcdf_numpy(x)
+    assert_same_bits(_gsva._gsva_kcdf(np.asfortranarray(x)), ref)
     wide = np.repeat(x, 2, axis=1)[:, ::2]  # a strided view equal to x
-    assert_same_bits(scoring._gsva_kcdf(wide), ref)
+    assert_same_bits(_gsva._gsva_kcdf(wide), ref)
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        assert_same_bits(scoring._gsva_kcdf(x), ref)
+        assert_same_bits(_gsva._gsva_kcdf(x), ref)
     finally:
         numba.set_num_threads(threads)
 
@@ -90,15 +90,15 @@ def test_kernel_is_compiled_parallel_and_cached():
 @given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(2, 40)),
               elements=st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False)))
 def test_kernel_bitwise_property(x):
-    sd = scoring._c_sd(x)
+    sd = _gsva._c_sd(x)
     x = x[sd >= 1e-10]  # GSVA drops constant genes before the kernel CDF
     if len(x):
-        assert_same_bits(scoring._gsva_kcdf(x), scoring._gsva_kcdf_numpy(x))
+        assert_same_bits(_gsva._gsva_kcdf(x), _gsva._gsva_kcdf_numpy(x))
 
 
 def test_c_sd_blocks_do_not_change_it():
     x = matrix(700, 50, 8)
-    assert_same_bits(scoring._c_sd(x, rows_per_block=7), scoring._c_sd(x, rows_per_block=10_000))
+    assert_same_bits(_gsva._c_sd(x, rows_per_block=7), _gsva._c_sd(x, rows_per_block=10_000))
 
 
 # ------------------------------------------------------------------ ranking (positions)
@@ -120,7 +120,7 @@ def test_positions_equal_stable_argsort_with_ties_and_nan(block):
     stat[10:20, 7] = stat[30, 7]  # a block of ties
     stat[3, 8] = np.nan  # NaN (not produced by the kernel; sorted last as before)
     stat[4, 9], stat[5, 9] = 0.0, -0.0  # signed zeros tie
-    np.testing.assert_array_equal(scoring._gsva_positions(stat, samples_per_block=block),
+    np.testing.assert_array_equal(_gsva._gsva_positions(stat, samples_per_block=block),
                                   stable_positions(stat))
 
 
@@ -129,8 +129,8 @@ def test_gsva_positions_threads_do_not_matter():
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = scoring._gsva_positions(stat, samples_per_block=16)
+        one = _gsva._gsva_positions(stat, samples_per_block=16)
     finally:
         numba.set_num_threads(threads)
-    np.testing.assert_array_equal(scoring._gsva_positions(stat, samples_per_block=16), one)
+    np.testing.assert_array_equal(_gsva._gsva_positions(stat, samples_per_block=16), one)
     np.testing.assert_array_equal(one, stable_positions(stat))

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from igf1r_resistance.tl import _spearman
 from igf1r_resistance.tl import stats as st
 
 REF = Path(__file__).parent / "data" / "reference"
@@ -281,7 +282,7 @@ def test_spearman_exact_distribution_matches_enumeration() -> None:
     n = 7
     base = np.arange(n)
     s_all = np.array([((base - np.array(p)) ** 2).sum() for p in itertools.permutations(base)])
-    counts = st._spearman_null_counts(n)
+    counts = _spearman._spearman_null_counts(n)
     np.testing.assert_array_equal(counts, np.bincount(s_all, minlength=counts.size))
     x = np.array([3.0, 1.0, 4.0, 1.5, 5.0, 9.0, 2.6])
     y = np.array([2.7, 1.8, 2.8, 1.0, 8.0, 4.5, 0.9])

@@ -107,13 +107,35 @@ def read_series_matrix(path: str | Path) -> SeriesMatrix:
     table, sample columns that do not match the header, non-numeric values).
     """
     path = Path(path)
+    series, sample_fields, header, rows, saw_end = _read_sections(path)
+    notes: list[str] = []
+    samples, gsm, characteristics = _sample_table(path, sample_fields, notes)
+
+    if header is None:
+        expression = pd.DataFrame(index=pd.Index([], name="probe"), columns=gsm, dtype=float)
+        notes.append("the data table is empty (RNA-seq series keep their data in supplementary files)")
+    else:
+        if not saw_end:
+            raise InputFormatError(
+                f"{path}: data table has no '{TABLE_END}' line; the file is truncated, "
+                "delete it and download it again"
+            )
+        expression = _parse_table(path, header, rows, gsm)
+    return SeriesMatrix(series=series, samples=samples, expression=expression, path=str(path), notes=notes,
+                        characteristics=characteristics)
+
+
+def _read_sections(path: Path) -> tuple[dict[str, list[str]], dict[str, list[list[str]]], list[str] | None,
+                                      list[list[str]], bool]:
+    """The file's `!Series_` fields (key -> lines), `!Sample_` fields (key -> lines of
+    values), the data table's header and rows (split, blank lines skipped) and whether the
+    table's end line was seen."""
     series: dict[str, list[str]] = {}
     sample_fields: dict[str, list[list[str]]] = {}
     header: list[str] | None = None
     rows: list[list[str]] = []
     in_table = False
     saw_end = False
-    notes: list[str] = []
     try:
         with _open_text(path) as fh:
             for line in fh:
@@ -145,7 +167,14 @@ def read_series_matrix(path: str | Path) -> SeriesMatrix:
             f"{path}: cannot read series matrix ({exc}); the file is corrupt or truncated, "
             "delete it and download it again"
         ) from exc
+    return series, sample_fields, header, rows, saw_end
 
+
+def _sample_table(path: Path, sample_fields: dict[str, list[list[str]]], notes: list[str]
+                  ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The sample table (index: GSM accessions) from the `!Sample_` fields, the GSM
+    accessions in file order and the characteristics keys; characteristics become one column
+    per key (notes appended)."""
     if "geo_accession" not in sample_fields:
         raise InputFormatError(
             f"{path}: no '!Sample_geo_accession' line; this is not a GEO series matrix "
@@ -177,19 +206,7 @@ def read_series_matrix(path: str | Path) -> SeriesMatrix:
     samples = pd.DataFrame(table, index=pd.Index(gsm, name="sample"))
     # 'title' etc. exist in every real file; characteristic keys may shadow them: field wins
     samples = samples.loc[:, ~samples.columns.duplicated()]
-
-    if header is None:
-        expression = pd.DataFrame(index=pd.Index([], name="probe"), columns=gsm, dtype=float)
-        notes.append("the data table is empty (RNA-seq series keep their data in supplementary files)")
-    else:
-        if not saw_end:
-            raise InputFormatError(
-                f"{path}: data table has no '{TABLE_END}' line; the file is truncated, "
-                "delete it and download it again"
-            )
-        expression = _parse_table(path, header, rows, gsm)
-    return SeriesMatrix(series=series, samples=samples, expression=expression, path=str(path), notes=notes,
-                        characteristics=characteristics)
+    return samples, gsm, characteristics
 
 
 def _parse_table(path: Path, header: list[str], rows: list[list[str]], gsm: list[str]) -> pd.DataFrame:

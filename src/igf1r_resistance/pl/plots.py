@@ -163,6 +163,26 @@ class Pooled:
     pi_high: float = math.nan
 
 
+def _forest_range(rows: list[ForestRow], pooled: Pooled | None, reference: float,
+                  clip: tuple[float, float] | None) -> tuple[float, float]:
+    """The x range of a forest plot: every CI (and the reference) padded, but every point
+    estimate kept in view with very long CIs cut, and within `clip` when given."""
+    vals = [v for r in rows for v in (r.estimate, r.low, r.high)]
+    if pooled:
+        vals += [pooled.estimate, pooled.low, pooled.high, pooled.pi_low, pooled.pi_high]
+    lo, hi = padded(vals, include=[reference])
+    ests = [r.estimate for r in rows if np.isfinite(r.estimate)]
+    if pooled and np.isfinite(pooled.estimate):
+        ests += [pooled.estimate]
+    if ests:  # keep every point estimate in view; very long CIs are cut (arrow) rather than squash the rest
+        span = max(max(ests) - min(ests), 1.0)
+        lo, hi = max(lo, min(ests) - 0.75 * span), min(hi, max(ests) + 0.75 * span)
+        lo, hi = min(lo, reference), max(hi, reference)
+    if clip:
+        lo, hi = max(lo, clip[0]), min(hi, clip[1])
+    return lo, hi
+
+
 def forest(rows: list[ForestRow], xlabel: str, pooled: Pooled | None = None, reference: float = 0.0,
            width: float = 640, row_height: float = 22, title: str = "",
            clip: tuple[float, float] | None = None) -> str:
@@ -178,19 +198,7 @@ def forest(rows: list[ForestRow], xlabel: str, pooled: Pooled | None = None, ref
     top = 24 if title else 8
     n = len(rows) + (1 if pooled else 0)
     height = top + n * row_height + 42
-    vals = [v for r in rows for v in (r.estimate, r.low, r.high)]
-    if pooled:
-        vals += [pooled.estimate, pooled.low, pooled.high, pooled.pi_low, pooled.pi_high]
-    lo, hi = padded(vals, include=[reference])
-    ests = [r.estimate for r in rows if np.isfinite(r.estimate)]
-    if pooled and np.isfinite(pooled.estimate):
-        ests += [pooled.estimate]
-    if ests:  # keep every point estimate in view; very long CIs are cut (arrow) rather than squash the rest
-        span = max(max(ests) - min(ests), 1.0)
-        lo, hi = max(lo, min(ests) - 0.75 * span), min(hi, max(ests) + 0.75 * span)
-        lo, hi = min(lo, reference), max(hi, reference)
-    if clip:
-        lo, hi = max(lo, clip[0]), min(hi, clip[1])
+    lo, hi = _forest_range(rows, pooled, reference, clip)
     sx = Scale(lo, hi, label_w, label_w + plot_w)
     y_end = top + n * row_height
     parts = [title and text(4, 15, title, extra=' font-weight="bold"'),

@@ -69,15 +69,44 @@ def finite_quantiles(values: np.ndarray, probs, block_cells: int = BLOCK_CELLS) 
         if finite.size == 0:
             return 0, np.full(probs.shape, np.nan)
         return int(finite.size), np.quantile(finite, probs)
+    n, lo, hi = _finite_range(values, block_cells)
+    if n == 0:
+        return 0, np.full(probs.shape, np.nan)
+    prev, nxt, gamma = _linear_ranks(n, probs)
+    ranks = np.unique(np.concatenate([prev % n, nxt % n]))
+    span = hi - lo
+    if span == 0:
+        stats = {int(k): lo for k in ranks}
+    else:
+        if not np.isfinite(span):
+            # values spanning more than the float range: a copy, as np.quantile makes
+            finite = values[np.isfinite(values)]
+            return n, np.quantile(finite, probs)
+        stats = _order_statistics(values, ranks, lo, span, block_cells)
+    a = np.array([stats[int(k)] for k in prev % n])
+    b = np.array([stats[int(k)] for k in nxt % n])
+    # numpy's _lerp
+    diff_b_a = b - a
+    out = np.add(a, diff_b_a * gamma)
+    np.subtract(b, diff_b_a * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe")
+    return n, out
+
+
+def _finite_range(values: np.ndarray, block_cells: int) -> tuple[int, float, float]:
+    """Number, minimum and maximum of the finite values, one pass over row blocks."""
     n, lo, hi = 0, np.inf, -np.inf
     for block in _row_blocks(values, block_cells):
         v = block[np.isfinite(block)]
         if v.size:
             n += v.size
             lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
-    if n == 0:
-        return 0, np.full(probs.shape, np.nan)
-    # the ranks numpy's linear method reads (numpy.lib._function_base_impl._quantile)
+    return n, lo, hi
+
+
+def _linear_ranks(n: int, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ranks numpy's linear method reads (numpy.lib._function_base_impl._quantile):
+    the lower and upper order statistic of each probability (-1: the last) and the weight
+    of the upper one."""
     virtual = (n - 1) * probs
     prev = np.floor(virtual)
     nxt = prev + 1
@@ -89,59 +118,52 @@ def finite_quantiles(values: np.ndarray, probs, block_cells: int = BLOCK_CELLS) 
     nxt[below] = 0
     prev, nxt = prev.astype(np.intp), nxt.astype(np.intp)
     gamma = np.asarray(virtual - prev, dtype=virtual.dtype)
-    ranks = np.unique(np.concatenate([prev % n, nxt % n]))
-    span = hi - lo
-    if span == 0:
-        stats = {int(k): lo for k in ranks}
-    else:
-        if not np.isfinite(span):
-            # values spanning more than the float range: a copy, as np.quantile makes
-            finite = values[np.isfinite(values)]
-            return n, np.quantile(finite, probs)
-        scale = _QUANTILE_BINS / span
+    return prev, nxt, gamma
 
-        def bins_of(v: np.ndarray) -> np.ndarray:  # monotone in v: equal values share a bin
-            return np.minimum(((v - lo) * scale).astype(np.int64), _QUANTILE_BINS - 1)
 
-        counts = np.zeros(_QUANTILE_BINS, dtype=np.int64)
-        bin_min = np.full(_QUANTILE_BINS, np.inf)
-        bin_max = np.full(_QUANTILE_BINS, -np.inf)
+def _order_statistics(values: np.ndarray, ranks: np.ndarray, lo: float, span: float,
+                      block_cells: int) -> dict[int, float]:
+    """rank -> value of the finite values at `ranks` (0-based, ascending), without a copy:
+    a histogram into monotone bins over [lo, lo + span], then the sorted distinct values
+    (with their counts) of only the bins that hold a wanted rank and several values."""
+    scale = _QUANTILE_BINS / span
+
+    def bins_of(v: np.ndarray) -> np.ndarray:  # monotone in v: equal values share a bin
+        return np.minimum(((v - lo) * scale).astype(np.int64), _QUANTILE_BINS - 1)
+
+    counts = np.zeros(_QUANTILE_BINS, dtype=np.int64)
+    bin_min = np.full(_QUANTILE_BINS, np.inf)
+    bin_max = np.full(_QUANTILE_BINS, -np.inf)
+    for block in _row_blocks(values, block_cells):
+        v = block[np.isfinite(block)]
+        b = bins_of(v)
+        counts += np.bincount(b, minlength=_QUANTILE_BINS)
+        np.minimum.at(bin_min, b, v)
+        np.maximum.at(bin_max, b, v)
+    ends = np.cumsum(counts)  # ranks of bin b: ends[b] - counts[b] .. ends[b] - 1
+    rank_bin = np.searchsorted(ends, ranks, side="right")
+    stats = {int(k): float(bin_min[b]) for k, b in zip(ranks, rank_bin) if bin_min[b] == bin_max[b]}
+    wanted = np.zeros(_QUANTILE_BINS, dtype=bool)  # bins of several distinct values
+    wanted[[b for k, b in zip(ranks, rank_bin) if int(k) not in stats]] = True
+    if wanted.any():
+        distinct, weights = [], []
         for block in _row_blocks(values, block_cells):
             v = block[np.isfinite(block)]
-            b = bins_of(v)
-            counts += np.bincount(b, minlength=_QUANTILE_BINS)
-            np.minimum.at(bin_min, b, v)
-            np.maximum.at(bin_max, b, v)
-        ends = np.cumsum(counts)  # ranks of bin b: ends[b] - counts[b] .. ends[b] - 1
-        rank_bin = np.searchsorted(ends, ranks, side="right")
-        stats = {int(k): float(bin_min[b]) for k, b in zip(ranks, rank_bin) if bin_min[b] == bin_max[b]}
-        wanted = np.zeros(_QUANTILE_BINS, dtype=bool)  # bins of several distinct values
-        wanted[[b for k, b in zip(ranks, rank_bin) if int(k) not in stats]] = True
-        if wanted.any():
-            distinct, weights = [], []
-            for block in _row_blocks(values, block_cells):
-                v = block[np.isfinite(block)]
-                v = v[wanted[bins_of(v)]]
-                if v.size:
-                    u, c = np.unique(v, return_counts=True)
-                    distinct.append(u)
-                    weights.append(c)
-            u, inverse = np.unique(np.concatenate(distinct), return_inverse=True)
-            c = np.bincount(inverse, weights=np.concatenate(weights)).astype(np.int64)
-            u_bin = bins_of(u)  # ascending, as u is
-            for k, b in zip(ranks, rank_bin):
-                if int(k) in stats:
-                    continue
-                first, last = np.searchsorted(u_bin, b, side="left"), np.searchsorted(u_bin, b, side="right")
-                within = int(k) - int(ends[b] - counts[b])  # rank among the bin's values
-                stats[int(k)] = float(u[first + np.searchsorted(np.cumsum(c[first:last]), within, side="right")])
-    a = np.array([stats[int(k)] for k in prev % n])
-    b = np.array([stats[int(k)] for k in nxt % n])
-    # numpy's _lerp
-    diff_b_a = b - a
-    out = np.add(a, diff_b_a * gamma)
-    np.subtract(b, diff_b_a * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe")
-    return n, out
+            v = v[wanted[bins_of(v)]]
+            if v.size:
+                u, c = np.unique(v, return_counts=True)
+                distinct.append(u)
+                weights.append(c)
+        u, inverse = np.unique(np.concatenate(distinct), return_inverse=True)
+        c = np.bincount(inverse, weights=np.concatenate(weights)).astype(np.int64)
+        u_bin = bins_of(u)  # ascending, as u is
+        for k, b in zip(ranks, rank_bin):
+            if int(k) in stats:
+                continue
+            first, last = np.searchsorted(u_bin, b, side="left"), np.searchsorted(u_bin, b, side="right")
+            within = int(k) - int(ends[b] - counts[b])  # rank among the bin's values
+            stats[int(k)] = float(u[first + np.searchsorted(np.cumsum(c[first:last]), within, side="right")])
+    return stats
 
 
 def geo2r_needs_log2(values: np.ndarray) -> tuple[bool, dict[str, float]]:

@@ -361,6 +361,52 @@ def _min_ranks(chunk: sp.csr_matrix, genes: np.ndarray) -> np.ndarray:
     return out
 
 
+def _cells_by_genes(x, genes) -> tuple[object, pd.Index]:
+    """`x` (cells x genes; sparse as CSR) and its genes as unique strings, checked."""
+    genes = pd.Index(np.asarray(genes).astype(str))
+    if not genes.is_unique:
+        raise ValueError("genes must be unique; collapse duplicated genes first")
+    if x.shape[1] != len(genes):
+        raise ValueError(f"x has {x.shape[1]} columns but {len(genes)} genes were given")
+    if sp.issparse(x) and not isinstance(x, (sp.csr_matrix, sp.csr_array)):
+        x = sp.csr_matrix(x)
+    return x, genes
+
+
+def _set_positions(sets: list, genes: pd.Index) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(up, down) column positions of the measured genes of each set, sorted, deduplicated."""
+    parts = []
+    for s in sets:
+        up = genes.get_indexer(pd.Index(list(dict.fromkeys(map(str, s.up)))))
+        down = genes.get_indexer(pd.Index(list(dict.fromkeys(map(str, s.down)))))
+        parts.append((np.sort(up[up >= 0]), np.sort(down[down >= 0])))
+    return parts
+
+
+def _score_genes_columns(parts: list[tuple[np.ndarray, np.ndarray]], means: np.ndarray, genes: pd.Index, *,
+                         seed: int, ctrl_size: int, n_bins: int
+                         ) -> tuple[list[np.ndarray], list[tuple[int, int, int, int] | None]]:
+    """score_genes: one weight column per set part and per its control set (``control_genes``
+    from the all-cell `means`), and per set the columns (up, up control, down, down control),
+    -1 for a missing down part, None for a set without measured up genes."""
+    sg_cols: list[np.ndarray] = []
+    sg_where: list[tuple[int, int, int, int] | None] = []
+    for up, down in parts:
+        if len(up) == 0:
+            sg_where.append(None)
+            continue
+        cols = []
+        for part in (up, down):
+            if len(part) == 0:
+                cols += [-1, -1]
+                continue
+            ctrl = control_genes(means, genes, genes[part], seed=seed, ctrl_size=ctrl_size, n_bins=n_bins)
+            cols += [len(sg_cols), len(sg_cols) + 1]
+            sg_cols += [part, ctrl]
+        sg_where.append(tuple(cols))
+    return sg_cols, sg_where
+
+
 def score_cells(
     x,
     genes,
@@ -397,40 +443,16 @@ def score_cells(
     unknown = [m for m in methods if m not in CELL_METHODS]
     if unknown:
         raise ValueError(f"unknown per-cell method(s) {unknown}; choose from {', '.join(CELL_METHODS)}")
-    genes = pd.Index(np.asarray(genes).astype(str))
-    if not genes.is_unique:
-        raise ValueError("genes must be unique; collapse duplicated genes first")
-    if x.shape[1] != len(genes):
-        raise ValueError(f"x has {x.shape[1]} columns but {len(genes)} genes were given")
-    if sp.issparse(x) and not isinstance(x, (sp.csr_matrix, sp.csr_array)):
-        x = sp.csr_matrix(x)
+    x, genes = _cells_by_genes(x, genes)
     sets = _cell_sets(gene_sets)
     n_cells, n_genes = x.shape
-    parts = []  # (up positions, down positions) per set
-    for s in sets:
-        up = genes.get_indexer(pd.Index(list(dict.fromkeys(map(str, s.up)))))
-        down = genes.get_indexer(pd.Index(list(dict.fromkeys(map(str, s.down)))))
-        parts.append((np.sort(up[up >= 0]), np.sort(down[down >= 0])))
-
-    # score_genes: one weight column per set part and per control set
+    parts = _set_positions(sets, genes)
     sg_cols: list[np.ndarray] = []
     sg_where: list[tuple[int, int, int, int] | None] = []
     if "score_genes" in methods:
         if means is None:
             means = gene_means(x, chunk_size)
-        for up, down in parts:
-            if len(up) == 0:
-                sg_where.append(None)
-                continue
-            cols = []
-            for part in (up, down):
-                if len(part) == 0:
-                    cols += [-1, -1]
-                    continue
-                ctrl = control_genes(means, genes, genes[part], seed=seed, ctrl_size=ctrl_size, n_bins=n_bins)
-                cols += [len(sg_cols), len(sg_cols) + 1]
-                sg_cols += [part, ctrl]
-            sg_where.append(tuple(cols))
+        sg_cols, sg_where = _score_genes_columns(parts, means, genes, seed=seed, ctrl_size=ctrl_size, n_bins=n_bins)
     weights = _mean_weights(sg_cols, n_genes) if sg_cols else None
     union = np.unique(np.concatenate([np.concatenate(p) for p in parts])) if parts else np.array([], int)
     local = {g: i for i, g in enumerate(union)}

@@ -259,6 +259,30 @@ def gsea(
     return adata if copy else None
 
 
+def _long_set_scores(adata: AnnData, sets: list, methods: tuple[str, ...], *, seed: int) -> pd.DataFrame:
+    """`sample, gene_set, method, score` of every method, from ``adata.obsm["score_{method}"]``
+    (scored first, as :func:`score`, when absent)."""
+    long = []
+    for method in methods:
+        key = f"score_{method}"
+        if key not in adata.obsm:
+            score(adata, sets, method, min_size=1, seed=seed)
+        wide = adata.obsm[key]
+        frame = wide.rename_axis(index="sample", columns="gene_set").stack().rename("score").reset_index()
+        frame["sample"] = frame["sample"].astype(str)
+        long.append(frame.assign(method=method)[["sample", "gene_set", "method", "score"]])
+    return pd.concat(long, ignore_index=True)
+
+
+def _limma_table(adata: AnnData) -> pd.DataFrame | None:
+    """``adata.varm["limma"]`` as a de.tsv table (a `gene` column of strings), or None."""
+    if "limma" not in adata.varm:
+        return None
+    de = adata.varm["limma"].rename_axis("gene").reset_index()
+    de["gene"] = de["gene"].astype(str)
+    return de
+
+
 def hypotheses(
     adata: AnnData,
     catalogue: str,
@@ -328,20 +352,8 @@ def hypotheses(
     # every sample and above the noise floor (var["measurable"], when the data carry it)
     sets = GeneSetsUsed.from_table(gene_sets_for(adata, catalogue, list(gmt), [], hs.min_size)[0])
     used = sets.used
-    long = []
-    for method in methods:
-        key = f"score_{method}"
-        if key not in adata.obsm:
-            score(adata, list(used.values()), method, min_size=1, seed=hs.seed)
-        wide = adata.obsm[key]
-        frame = wide.rename_axis(index="sample", columns="gene_set").stack().rename("score").reset_index()
-        frame["sample"] = frame["sample"].astype(str)
-        long.append(frame.assign(method=method)[["sample", "gene_set", "method", "score"]])
-    scores = pd.concat(long, ignore_index=True)
-    de = None
-    if "limma" in adata.varm:
-        de = adata.varm["limma"].rename_axis("gene").reset_index()
-        de["gene"] = de["gene"].astype(str)
+    scores = _long_set_scores(adata, list(used.values()), methods, seed=hs.seed)
+    de = _limma_table(adata)
     measurable = None
     if "measurable" in adata.var.columns:
         measurable = pd.Series(adata.var["measurable"].astype(bool).to_numpy(), index=expr.index)

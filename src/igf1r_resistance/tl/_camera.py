@@ -88,9 +88,7 @@ def camera(
     # is computed in blocks of rows of about _BLOCK_CELLS values.
     n_samples = values.shape[1]
     step = max(1, _BLOCK_CELLS // max(n_samples, 1))
-    complete = np.empty(values.shape[0], dtype=bool)
-    for start in range(0, values.shape[0], step):
-        complete[start : start + step] = ~np.isnan(values[start : start + step]).any(axis=1)
+    complete = _complete_genes(values, step)
     complete_idx = np.flatnonzero(complete)
     if not complete.all():
         genes = [g for g, keep in zip(genes, complete) if keep]
@@ -111,15 +109,8 @@ def camera(
 
     # Two-group closed form of camera's QR: the last effect is the contrast estimate
     # divided by its unscaled sd, and the residual effects span the within-group residuals.
-    n_res = int(is_res.sum())
-    n_sen = n_samples - n_res
     mean_res, mean_sen, sigma2, amean = _group_fit(complete_rows, is_res, n_genes, step, df_residual, trend_var)
-    unscaled_t = (mean_res - mean_sen) / np.sqrt(1.0 / n_res + 1.0 / n_sen)
-
-    sv = squeeze_var(sigma2, float(df_residual), covariate=amean)
-    modt = unscaled_t / np.sqrt(sv["var_post"])
-    df_total = min(df_residual + float(sv["df_prior"]), n_genes * df_residual)
-    stat = zscore_t_hill(modt, df_total)
+    stat = _moderated_z(mean_res, mean_sen, sigma2, amean, is_res, df_residual)
     mean_stat = float(np.mean(stat))
     var_stat = float(np.var(stat, ddof=1))
 
@@ -133,27 +124,57 @@ def camera(
     for name, members in sets.items():
         idx = np.flatnonzero(index.isin(list(members)))
         m = idx.size
-        m2 = n_genes - m
-        if m == 0 or m2 == 0:
+        if m == 0 or m == n_genes:
             rows.append((str(name), m, np.nan, "", np.nan))
             continue
-        if fixed:
-            correlation = float(inter_gene_cor)
-            vif = 1.0 + (m - 1) * correlation
-        elif m > 1:
-            v = std_resid(idx).mean(axis=0)
-            vif = m * float(v @ v) / df_residual
-            correlation = (vif - 1.0) / (m - 1)
-        else:
-            vif, correlation = 1.0, np.nan
-        if not allow_neg_cor:
-            vif = max(1.0, vif)
+        vif, correlation = _inflation(idx, inter_gene_cor if fixed else None, std_resid, df_residual, allow_neg_cor)
         direction, p_value = _set_vs_rest(stat, idx, mean_stat, var_stat, vif, df_camera)
         rows.append((str(name), m, correlation, direction, p_value))
     table = pd.DataFrame(rows, columns=CAMERA_COLUMNS[:-1])
     table["n_genes"] = table["n_genes"].astype(int)
     table["fdr"] = bh_fdr(table["p_value"].to_numpy(dtype=float))
     return table[CAMERA_COLUMNS]
+
+
+def _complete_genes(values: np.ndarray, step: int) -> np.ndarray:
+    """Rows with a value in every used sample, read `step` rows at a time (no copy)."""
+    complete = np.empty(values.shape[0], dtype=bool)
+    for start in range(0, values.shape[0], step):
+        complete[start : start + step] = ~np.isnan(values[start : start + step]).any(axis=1)
+    return complete
+
+
+def _moderated_z(mean_res: np.ndarray, mean_sen: np.ndarray, sigma2: np.ndarray, amean: np.ndarray | None,
+                 is_res: np.ndarray, df_residual: int) -> np.ndarray:
+    """Each gene's moderated t of resistant - sensitive (variances squeezed, towards the
+    `amean` trend when given) as a z-score (Hill), df = min(df.residual + df.prior, G df.residual)."""
+    n_res = int(is_res.sum())
+    n_sen = is_res.size - n_res
+    unscaled_t = (mean_res - mean_sen) / np.sqrt(1.0 / n_res + 1.0 / n_sen)
+    sv = squeeze_var(sigma2, float(df_residual), covariate=amean)
+    modt = unscaled_t / np.sqrt(sv["var_post"])
+    df_total = min(df_residual + float(sv["df_prior"]), mean_res.size * df_residual)
+    return zscore_t_hill(modt, df_total)
+
+
+def _inflation(idx: np.ndarray, fixed_cor: float | None, std_resid, df_residual: int,
+               allow_neg_cor: bool) -> tuple[float, float]:
+    """(VIF, correlation) of the set at `idx`: from the fixed correlation, or estimated from
+    the standardised residuals (``interGeneCorrelation``; NaN and VIF 1 for one gene); the
+    VIF floored at 1 unless `allow_neg_cor`."""
+    m = idx.size
+    if fixed_cor is not None:
+        correlation = float(fixed_cor)
+        vif = 1.0 + (m - 1) * correlation
+    elif m > 1:
+        v = std_resid(idx).mean(axis=0)
+        vif = m * float(v @ v) / df_residual
+        correlation = (vif - 1.0) / (m - 1)
+    else:
+        vif, correlation = 1.0, np.nan
+    if not allow_neg_cor:
+        vif = max(1.0, vif)
+    return vif, correlation
 
 
 def _group_fit(complete_rows, is_res: np.ndarray, n_genes: int, step: int, df_residual: int, trend_var: bool):

@@ -35,6 +35,39 @@ def gsea_sets(sets: list[GeneSet]) -> dict[str, list[str]]:
     return {part: genes for _, part, genes in set_parts(sets)}
 
 
+def _ranking(de: pd.DataFrame) -> pd.DataFrame:
+    """`gene, t` of every gene with a finite t, by decreasing t, ties by gene name."""
+    ranking = de[["gene", "t"]].dropna()
+    ranking = ranking[np.isfinite(ranking["t"].to_numpy(dtype=float))]
+    ranking = ranking.assign(gene=ranking["gene"].astype(str))
+    return ranking.sort_values(["t", "gene"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _testable_parts(
+    sets: list[GeneSet], measured: set[str], min_size: int | Mapping[str, int], max_size: int | None
+) -> tuple[dict[str, list[str]], list[dict]]:
+    """The set parts (:func:`set_parts`) restricted to the `measured` (ranked) genes: those
+    with between the minimum and the maximum number of ranked genes (name -> genes), and the
+    others as rows `gene_set, n_genes, note` saying why they are not tested."""
+    n_ranked = len(measured)
+    limit = n_ranked - 1 if max_size is None else min(max_size, n_ranked - 1)
+    library: dict[str, list[str]] = {}
+    untested: list[dict] = []
+    for set_name, name, genes in set_parts(sets):
+        present = [g for g in dict.fromkeys(genes) if g in measured]
+        need = max(1, int(min_size.get(set_name, 5) if isinstance(min_size, Mapping) else min_size))
+        if len(present) < need:
+            note = f"{len(present)} of {len(set(genes))} genes ranked, at least {need} needed"
+        elif len(present) > limit:
+            note = (f"{len(present)} genes ranked, more than the maximum {limit}"
+                    if len(present) < n_ranked else "the set contains every ranked gene")
+        else:
+            library[name] = present
+            continue
+        untested.append({"gene_set": name, "n_genes": len(present), "note": note})
+    return library, untested
+
+
 def preranked(
     de: pd.DataFrame,
     sets: list[GeneSet],
@@ -62,29 +95,8 @@ def preranked(
     NES, nominal p (0 when no permutation reached the observed ES, i.e. p < 1 /
     permutations) and FDR q over the tested sets; tested sets first, by p and name.
     """
-    ranking = de[["gene", "t"]].dropna()
-    ranking = ranking[np.isfinite(ranking["t"].to_numpy(dtype=float))]
-    ranking = ranking.assign(gene=ranking["gene"].astype(str))
-    ranking = ranking.sort_values(["t", "gene"], ascending=[False, True]).reset_index(drop=True)
-    measured = set(ranking["gene"])
-    n_ranked = len(measured)
-    limit = n_ranked - 1 if max_size is None else min(max_size, n_ranked - 1)
-
-    library: dict[str, list[str]] = {}
-    untested: list[dict] = []
-    for set_name, name, genes in set_parts(sets):
-        present = [g for g in dict.fromkeys(genes) if g in measured]
-        need = max(1, int(min_size.get(set_name, 5) if isinstance(min_size, Mapping) else min_size))
-        if len(present) < need:
-            note = f"{len(present)} of {len(set(genes))} genes ranked, at least {need} needed"
-        elif len(present) > limit:
-            note = (f"{len(present)} genes ranked, more than the maximum {limit}"
-                    if len(present) < n_ranked else "the set contains every ranked gene")
-        else:
-            library[name] = present
-            continue
-        untested.append({"gene_set": name, "n_genes": len(present), "note": note})
-
+    ranking = _ranking(de)
+    library, untested = _testable_parts(sets, set(ranking["gene"]), min_size, max_size)
     frames = [pd.DataFrame(untested, columns=["gene_set", "n_genes", "note"])]
     if library:
         import gseapy  # imported here: costs ~4 s, only this step needs it

@@ -1,10 +1,10 @@
-"""Numba kernel of GSVA's exact Gaussian kernel CDF (used by ``scoring._gsva_kcdf``).
+"""Numba kernel of GSVA's exact Gaussian kernel CDF (used by ``_gsva._gsva_kcdf``).
 
-Kept in its own module so that importing :mod:`igf1r_resistance.tl.scoring` does not import
-numba; ``scoring._gsva_kcdf`` imports it on first use.
+Kept in its own module so that importing :mod:`igf1r_resistance.tl._gsva` does not import
+numba; ``_gsva._gsva_kcdf`` imports it on first use.
 
 Arithmetic. The kernel reproduces GSVA 1.46's ``matrix_density_R`` as the NumPy reference
-``scoring._gsva_kcdf_numpy`` computes it, operation by operation, so the two agree bit
+``_gsva._gsva_kcdf_numpy`` computes it, operation by operation, so the two agree bit
 for bit (``tests/test_gsva_kernel.py``): per gene ``i`` and sample ``j``,
 ``left_ij = sum_k T(v)`` with ``v = (x_ij - x_ik) / bw_i`` and
 ``T(v) = table[int(min(|v|, 10) / 10 * 10000)]`` (``1 - table[...]`` for ``v < 0``, taken

@@ -128,8 +128,6 @@ def moderated_t(
             "robust=True, not both."
         )
     values, is_res, genes = _prepare(expr, groups)
-    n_genes = values.shape[0]
-
     coef, stdev_unscaled, s2, df_residual, amean = _fit_two_groups(values, is_res)
 
     # Rows without any observation carry no information in limma (df 0, NA t, excluded
@@ -146,6 +144,14 @@ def moderated_t(
         amean[present] if trend else None,
         robust=robust,
     )
+    return _top_table(genes, coef, amean, present, eb, stdev_unscaled, confint)
+
+
+def _top_table(genes, coef: np.ndarray, amean: np.ndarray, present: np.ndarray, eb: dict,
+               stdev_unscaled: np.ndarray, confint: float | None) -> pd.DataFrame:
+    """topTable(sort.by = "none") of the two-group fit: eBayes' statistics of the `present`
+    genes, NaN for the others, BH over the present p values, and with `confint` the CI."""
+    n_genes = len(coef)
 
     def full(v: np.ndarray) -> np.ndarray:
         out = np.full(n_genes, np.nan)

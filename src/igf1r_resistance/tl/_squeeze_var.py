@@ -86,6 +86,26 @@ def _squeeze_var_post(
     return np.where(np.isfinite(df_prior_b), post, var_prior_b)
 
 
+def _finite_covariate(covariate: np.ndarray, n: int) -> np.ndarray:
+    """A copy of `covariate` (length `n`, no NaN) with infinite values replaced as limma's
+    ``fitFDist`` does: -Inf / Inf by the finite minimum - 1 / maximum + 1, or by their sign
+    when no value is finite."""
+    covariate = np.array(covariate, dtype=float)
+    if covariate.size != n:
+        raise ValueError("x and covariate must be of same length")
+    if np.isnan(covariate).any():
+        raise ValueError("NA covariate values not allowed")
+    isfin = np.isfinite(covariate)
+    if not isfin.all():
+        if isfin.any():
+            lo, hi = covariate[isfin].min(), covariate[isfin].max()
+            covariate[covariate == -np.inf] = lo - 1
+            covariate[covariate == np.inf] = hi + 1
+        else:
+            covariate = np.sign(covariate)
+    return covariate
+
+
 def fit_f_dist(
     x: np.ndarray, df1: np.ndarray, covariate: np.ndarray | None = None
 ) -> dict[str, np.ndarray | float]:
@@ -113,19 +133,7 @@ def fit_f_dist(
     ok = np.isfinite(df1) & (df1 > 1e-15)
     cov_notok = None
     if covariate is not None:
-        covariate = np.array(covariate, dtype=float)
-        if covariate.size != n:
-            raise ValueError("x and covariate must be of same length")
-        if np.isnan(covariate).any():
-            raise ValueError("NA covariate values not allowed")
-        isfin = np.isfinite(covariate)
-        if not isfin.all():
-            if isfin.any():
-                lo, hi = covariate[isfin].min(), covariate[isfin].max()
-                covariate[covariate == -np.inf] = lo - 1
-                covariate[covariate == np.inf] = hi + 1
-            else:
-                covariate = np.sign(covariate)
+        covariate = _finite_covariate(covariate, n)
     with np.errstate(invalid="ignore"):
         ok = ok & np.isfinite(x) & (x > -1e-15)
     nok = int(ok.sum())

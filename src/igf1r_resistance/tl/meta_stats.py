@@ -222,6 +222,39 @@ def _q_profile_ci(y: np.ndarray, v: np.ndarray, tau2: float, level: float = 0.05
     return lb, ub
 
 
+def _complete_studies(effects: np.ndarray, variances: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mask of the complete studies, their effects, their variances), checked: the same
+    length, at least 2 complete studies, finite values, positive variances."""
+    y_all = np.asarray(effects, dtype=float).ravel()
+    v_all = np.asarray(variances, dtype=float).ravel()
+    if y_all.size != v_all.size:
+        raise ValueError(f"effects and variances must have the same length, got {y_all.size} and {v_all.size}")
+    ok = ~(np.isnan(y_all) | np.isnan(v_all))
+    y, v = y_all[ok], v_all[ok]
+    k = int(y.size)
+    if k < 2:
+        raise ValueError(f"a random-effects meta-analysis needs at least 2 studies, got {k}")
+    if not (np.isfinite(y).all() and np.isfinite(v).all()):
+        raise ValueError("effects and variances must be finite")
+    if (v <= 0).any():
+        raise ValueError(f"sampling variances must be > 0, got {v[v <= 0].tolist()}")
+    return ok, y, v
+
+
+def _heterogeneity(y: np.ndarray, v: np.ndarray, tau2: float) -> tuple[float, float, float, float, float]:
+    """Heterogeneity from the fixed-effect weights 1/v (metafor QE, vt, I2, H2): Q, its p on
+    k - 1 df, the typical within-study variance vt = (k - 1) / tr P, I^2 and H^2 at `tau2`."""
+    k = int(y.size)
+    w_fe = 1.0 / v
+    q = _generalised_q(0.0, y, v)
+    q_p = float(sps.chi2.sf(q, k - 1))
+    tr_p = float(w_fe.sum()) - float((w_fe**2).sum()) / float(w_fe.sum())
+    vt = (k - 1) / tr_p
+    i2 = 100 * tau2 / (vt + tau2)
+    h2 = tau2 / vt + 1
+    return q, q_p, vt, i2, h2
+
+
 def rma(effects: np.ndarray, variances: np.ndarray, *, method: str = "REML", test: str = "knha",
         level: float = 0.95, heterogeneity_ci: bool = True) -> RmaResult:
     """Random-effects meta-analysis, equal to metafor ``rma(yi, vi, method=, test=)`` with
@@ -251,35 +284,15 @@ def rma(effects: np.ndarray, variances: np.ndarray, *, method: str = "REML", tes
         raise ValueError(f"tau^2 method must be one of {list(TAU2_METHODS)}, got {method!r}")
     if test not in TESTS:
         raise ValueError(f"test must be one of {list(TESTS)}, got {test!r}")
-    y_all = np.asarray(effects, dtype=float).ravel()
-    v_all = np.asarray(variances, dtype=float).ravel()
-    if y_all.size != v_all.size:
-        raise ValueError(f"effects and variances must have the same length, got {y_all.size} and {v_all.size}")
-    ok = ~(np.isnan(y_all) | np.isnan(v_all))
-    y, v = y_all[ok], v_all[ok]
+    ok, y, v = _complete_studies(effects, variances)
     k = int(y.size)
-    if k < 2:
-        raise ValueError(f"a random-effects meta-analysis needs at least 2 studies, got {k}")
-    if not (np.isfinite(y).all() and np.isfinite(v).all()):
-        raise ValueError("effects and variances must be finite")
-    if (v <= 0).any():
-        raise ValueError(f"sampling variances must be > 0, got {v[v <= 0].tolist()}")
-
     if method == "REML":
         tau2 = _reml_tau2(y, v)
     elif method == "PM":
         tau2 = _pm_tau2(y, v)
     else:
         tau2 = stats.random_effects_dl(y, v).tau2
-
-    # heterogeneity from the fixed-effect weights (metafor QE, vt, I2, H2)
-    w_fe = 1.0 / v
-    q = _generalised_q(0.0, y, v)
-    q_p = float(sps.chi2.sf(q, k - 1))
-    tr_p = float(w_fe.sum()) - float((w_fe**2).sum()) / float(w_fe.sum())
-    vt = (k - 1) / tr_p
-    i2 = 100 * tau2 / (vt + tau2)
-    h2 = tau2 / vt + 1
+    q, q_p, vt, i2, h2 = _heterogeneity(y, v, tau2)
 
     w = 1.0 / (v + tau2)
     sw = float(w.sum())
@@ -303,7 +316,7 @@ def rma(effects: np.ndarray, variances: np.ndarray, *, method: str = "REML", tes
         p_value = float(2 * sps.norm.sf(abs(stat)))
     pi_half = crit * math.sqrt(vb + tau2)
     tau2_lb, tau2_ub = _q_profile_ci(y, v, tau2, alpha) if heterogeneity_ci else (math.nan, math.nan)
-    weights = np.full(y_all.size, np.nan)
+    weights = np.full(ok.size, np.nan)
     weights[ok] = 100 * w / sw
     return RmaResult(
         method=method, test=test, k=k, estimate=mu, se=se, ci_low=mu - crit * se, ci_high=mu + crit * se,

@@ -15,10 +15,13 @@ parallel over genes, ``_gsva_kernels.py``), and checked against R in ``tests/tes
 * ``score_genes`` wraps :func:`scanpy.tl.score_genes` (imported inside the function).
 * ``aucell`` is the AUCell recovery AUC (Aibar et al. 2017), an extra rank-based score.
 
-Cohorts: :func:`score_cohort` is the engine behind ``singscore``, ``ssgsea`` and
+Cohorts: :func:`score_cohort` (module ``_cohort``) is the engine behind ``singscore``, ``ssgsea`` and
 ``aucell`` (and a chunked ``zscore``): each sample is sorted once and every rank-based
 score of every set is derived from that sort, chunked over samples in bounded memory
 (``benchmarks/scoring_scale.py``: 50 sets x 10,000 samples x 20,000 genes).
+
+GSVA (:func:`gsva`, its kernel CDFs exact and approximate) lives in module ``_gsva``;
+this module re-exports it.
 
 gseapy 1.3.1 is not used: its ``ssgsea`` and ``gsva`` match GSVA 1.46 on tie-free data
 but not when values tie within a sample (up to 0.04 for normalised ssGSEA and 7e-4 for
@@ -61,129 +64,35 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 from scipy.stats import rankdata
 
 from ..genesets.catalogue import GeneSet
+from ._cohort import COHORT_METHODS, score_cohort  # noqa: F401 (re-exported)
+from ._gsva import gsva
+from ._score_input import (  # noqa: F401 (re-exported: tl._api, pp.singlecell, _anndata use them)
+    _CONSTANT_SD,
+    SetsLike,
+    _as_gene_sets,
+    _combine,
+    _drop_constant,
+    _indices,
+    _parts,
+    _prepare,
+)
 
 log = logging.getLogger(__name__)
 
 METHODS = ("singscore", "ssgsea", "gsva", "zscore", "plage", "score_genes")
 LONG_COLUMNS = ["sample", "gene_set", "method", "score"]
 
-SetsLike = Sequence[GeneSet] | Mapping[str, Iterable[Any]]
-
-_CONSTANT_SD = 1e-10  # GSVA's .filterFeatures threshold
 _MAD_CONSTANT = 1.4826  # R's mad()
-# GSVA's kernel_estimation.c: Gaussian CDF looked up in a table of 10,001 values on
-# [0, 10] (step 0.001, index truncated towards zero), bandwidth sd / 4.
-_SIGMA_FACTOR = 4.0
-_PRECOMPUTE_RESOLUTION = 10000
-_MAX_PRECOMPUTE = 10.0
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _prepare(expr: pd.DataFrame | np.ndarray) -> pd.DataFrame:
-    """Float genes x samples DataFrame with unique genes, genes with any NaN dropped."""
-    df = expr if isinstance(expr, pd.DataFrame) else pd.DataFrame(np.asarray(expr))
-    if df.ndim != 2:
-        raise ValueError("expr must be a 2-D genes x samples matrix")
-    if not df.index.is_unique:
-        dups = df.index[df.index.duplicated()].unique()[:5].tolist()
-        raise ValueError(f"expr has duplicated gene identifiers, e.g. {dups}; collapse them first")
-    if not all(np.issubdtype(t, np.floating) for t in df.dtypes):
-        df = df.astype(float)  # no copy when already float: cohort matrices are GBs
-    complete = df.notna().all(axis=1).to_numpy()
-    if not complete.all():
-        log.info("scoring: dropped %d of %d genes with missing values", (~complete).sum(), len(df))
-        df = df.loc[complete]
-    return df
-
-
-def _as_gene_sets(gene_sets: SetsLike) -> list[GeneSet]:
-    if isinstance(gene_sets, Mapping):
-        sets = [GeneSet(str(name), tuple(genes)) for name, genes in gene_sets.items()]
-    else:
-        sets = list(gene_sets)
-        if not all(isinstance(gs, GeneSet) for gs in sets):
-            raise TypeError("gene_sets must be a list of GeneSet or a mapping name -> genes")
-    names = [gs.name for gs in sets]
-    if len(set(names)) != len(names):
-        raise ValueError("gene set names must be unique")
-    return sets
-
-
-def _indices(genes: Iterable[Any], index: pd.Index) -> np.ndarray:
-    """Row positions of the measured genes of a set, first occurrence order, deduplicated."""
-    pos = index.get_indexer(pd.Index(list(dict.fromkeys(genes)), dtype=object))
-    return pos[pos >= 0].astype(np.intp)
-
-
-def _parts(sets: list[GeneSet], index: pd.Index) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(_indices(gs.up, index), _indices(gs.down, index)) for gs in sets]
-
-
-def _combine(
-    sets: list[GeneSet],
-    index: pd.Index,
-    columns: pd.Index,
-    part_scores: Callable[[list[np.ndarray]], np.ndarray],
-) -> pd.DataFrame:
-    """score(up) - score(down) for every set; parts are scored in one batch.
-
-    ``part_scores`` maps a list of index arrays (every part non-empty) to a parts x
-    samples array. A set whose up part has no measured gene scores NaN; an empty down
-    part is ignored.
-    """
-    parts = _parts(sets, index)
-    batch: list[np.ndarray] = []
-    where: list[tuple[int | None, int | None]] = []
-    for up, down in parts:
-        if len(up) == 0:
-            where.append((None, None))
-            continue
-        iu = len(batch)
-        batch.append(up)
-        idn = None
-        if len(down):
-            idn = len(batch)
-            batch.append(down)
-        where.append((iu, idn))
-    out = np.full((len(sets), len(columns)), np.nan)
-    if batch:
-        scores = part_scores(batch)
-        for row, (iu, idn) in enumerate(where):
-            if iu is None:
-                continue
-            out[row] = scores[iu] if idn is None else scores[iu] - scores[idn]
-    return pd.DataFrame(
-        out, index=pd.Index([gs.name for gs in sets], name="gene_set"), columns=columns
-    )
-
-
-def _drop_constant(df: pd.DataFrame) -> pd.DataFrame:
-    """GSVA 1.46 ``.filterFeatures``: drop genes with sd < 1e-10 (gsva, zscore, plage)."""
-    if df.shape[1] < 2:
-        raise ValueError(
-            f"gsva, zscore and plage standardise genes across samples and need at least 2 "
-            f"samples; got {df.shape[1]}"
-        )
-    sd = df.to_numpy().std(axis=1, ddof=1)
-    keep = sd >= _CONSTANT_SD
-    if not keep.all():
-        log.info("scoring: dropped %d constant genes (GSVA convention)", (~keep).sum())
-        df = df.loc[keep]
-    if len(df) < 2:
-        raise ValueError("fewer than two non-constant genes in the expression matrix")
-    return df
 
 
 @contextlib.contextmanager
@@ -302,277 +211,6 @@ def ssgsea(
     these ranks and positions from one sort per sample.)
     """
     return score_cohort(expr, gene_sets, ("ssgsea",), alpha=alpha, normalize=normalize)["ssgsea"]
-
-
-# --------------------------------------------------------------------------- GSVA
-
-
-def _c_sd(x: np.ndarray, rows_per_block: int = 256) -> np.ndarray:
-    """Row sd as GSVA's C ``sd()`` (R's cov.c: long-double sums, refined mean).
-
-    Computed in blocks of rows, so the long-double temporaries stay small (each row's
-    sums are the same as over the whole matrix at once).
-    """
-    n = x.shape[1]
-    out = np.empty(x.shape[0], dtype=np.float64)
-    for start in range(0, x.shape[0], rows_per_block):
-        xb = x[start : start + rows_per_block]
-        xl = xb.astype(np.longdouble)
-        tmp = xl.sum(axis=1) / n
-        tmp = tmp + (xl - tmp[:, None]).sum(axis=1) / n
-        mean = tmp.astype(np.float64)
-        d = xb - mean[:, None]
-        ss = (d * d).astype(np.longdouble).sum(axis=1)
-        out[start : start + rows_per_block] = np.sqrt((ss / (n - 1)).astype(np.float64))
-    return out
-
-
-def _gsva_table() -> np.ndarray:
-    """GSVA's precomputed normal CDF: ``Phi(10 m / 10000)``, m = 0..10000."""
-    table = ndtr(_MAX_PRECOMPUTE * np.arange(_PRECOMPUTE_RESOLUTION + 1) / _PRECOMPUTE_RESOLUTION)
-    # Phi(10) rounds to 1.0, so clamping |v| at 10 reproduces the C branches v < -10 -> 0
-    # and v > 10 -> 1.
-    assert table[-1] == 1.0
-    return table
-
-
-def _gsva_kcdf(x: np.ndarray) -> np.ndarray:
-    """GSVA's Gaussian kernel CDF log-odds (``matrix_density_R``), genes x samples.
-
-    For gene i and sample j: ``F = mean_k Phi((x_ij - x_ik) / h_i)``, ``h_i = sd(x_i)/4``,
-    with Phi read from GSVA's precomputed table (truncated index, as in the C code), and
-    the returned statistic is ``-log((1 - F) / F)``. Summation over k in sample order.
-
-    The O(genes x samples^2) sum runs in a numba kernel
-    (:func:`igf1r_resistance.tl._gsva_kernels.kcdf_left`), parallel over genes on numba's
-    default number of threads (all cores, or ``NUMBA_NUM_THREADS``); it repeats the
-    arithmetic of :func:`_gsva_kcdf_numpy` operation by operation and returns the same
-    bits. Its first call in a fresh environment compiles it (a few seconds; then cached
-    on disk).
-    """
-    from ._gsva_kernels import kcdf_left
-
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    if not np.isfinite(x).all():
-        raise ValueError("GSVA kernel CDF: values must be finite and no gene constant")
-    bw = _c_sd(x) / _SIGMA_FACTOR
-    if not (bw > 0).all():
-        raise ValueError("GSVA kernel CDF: values must be finite and no gene constant")
-    left = kcdf_left(x, bw, _gsva_table(), _MAX_PRECOMPUTE, float(_PRECOMPUTE_RESOLUTION))
-    # the log in NumPy, as in _gsva_kcdf_numpy (numba's scalar log may differ by an ulp)
-    return -1.0 * np.log((1.0 - left) / left)
-
-
-def _gsva_kcdf_numpy(x: np.ndarray) -> np.ndarray:
-    """Reference NumPy implementation of :func:`_gsva_kcdf` (a loop over k, ~8 genes x
-    samples temporaries per step; ~5x slower). Kept for tests/test_gsva_kernel.py."""
-    table = _gsva_table()
-    bw = _c_sd(x) / _SIGMA_FACTOR
-    left = np.zeros_like(x)
-    for k in range(x.shape[1]):
-        v = (x - x[:, k : k + 1]) / bw[:, None]
-        a = np.minimum(np.abs(v), _MAX_PRECOMPUTE)
-        cdf = table[(a / _MAX_PRECOMPUTE * _PRECOMPUTE_RESOLUTION).astype(np.intp)]
-        left += np.where(v < 0, 1.0 - cdf, cdf)
-    left = left / x.shape[1]
-    return -1.0 * np.log((1.0 - left) / left)
-
-
-#: grid points per kernel bandwidth of the approximate kernel CDF (``gsva(kcdf_approx=True)``)
-_KCDF_GRID_PER_BW = 64
-#: genes per block of the approximate kernel CDF (sorted by their range in bandwidths)
-_KCDF_BLOCK = 256
-#: ``gsva(kcdf_approx=True)`` approximates only from this many samples: below it exact
-#: GSVA is cheap anyway (12-25 s at 1,000 samples x 20,000 genes on 2 cores) ...
-_KCDF_APPROX_MIN_SAMPLES = 1000
-#: ... and from this many (non-constant) genes. The approximate statistic differs from the
-#: exact one by up to ~4e-4 (GSVA's own Phi-table truncation noise, which no smooth
-#: approximation reproduces), enough to swap genes of nearly equal statistic; one swap at
-#: the running sum's extreme moves a score by 1 / (N - set size). Measured max |score
-#: difference| (sets of 10-2,500 genes): ~0.7-1.7e-3 at 1,000-2,000 genes, 2.5e-4 to 7e-4
-#: from 5,000 genes (correlated normal, heavy-tailed, rounded and count-like data, up to
-#: 5,000 samples; it does not grow with the samples). docs/benchmarks.md.
-_KCDF_APPROX_MIN_GENES = 5000
-
-
-def _gsva_kernel(v: np.ndarray) -> np.ndarray:
-    """GSVA's table-read Gaussian CDF as a smooth function of ``v = (x_ij - x_ik) / h``.
-
-    The C code reads ``Phi`` at ``floor(|v| * 1000) / 1000``; averaged over the position of
-    ``|v|`` within a table step that is ``Phi(|v| - 0.0005)`` (mirrored for ``v < 0``),
-    and 0.5 at ``v = 0``. Saturates at ``|v| >= 10`` like the table.
-    """
-    half = 0.5 * _MAX_PRECOMPUTE / _PRECOMPUTE_RESOLUTION
-    a = np.abs(v)
-    cdf = np.where(a >= _MAX_PRECOMPUTE, 1.0, ndtr(a - half))
-    out = np.where(v < 0, 1.0 - cdf, cdf)
-    out[v == 0] = 0.5
-    return out
-
-
-def _gsva_kcdf_approx(x: np.ndarray, grid_per_bw: int = _KCDF_GRID_PER_BW,
-                      block: int = _KCDF_BLOCK) -> np.ndarray:
-    """Fast approximation of :func:`_gsva_kcdf`: O(genes x (samples + G log G)), not samples^2.
-
-    Per gene, the samples are linearly binned onto a regular grid of spacing
-    ``h / grid_per_bw`` spanning their range (G points), the kernel CDF is evaluated at
-    every grid point by one FFT convolution of the bin weights with the kernel
-    (:func:`_gsva_kernel`, which reproduces the mean effect of GSVA's truncated table) and
-    linearly interpolated back at each sample. Both steps are linear interpolations of a
-    smooth function, so the error in F is O((1 / grid_per_bw)^2) (about 1e-6 at 64); the
-    rest of the difference from the exact F is the exact method's own table-truncation
-    noise (each pair's Phi read at ``floor(|v| * 1000) / 1000``), ~1e-4 / sqrt(samples),
-    which no smooth kernel reproduces: the log-odds differ by up to ~4e-4.
-    Genes are processed in blocks of similar range (in bandwidths) sharing one grid size;
-    binning and interpolation run in numba kernels parallel over genes, the FFTs on as
-    many scipy workers as numba has threads. (The bandwidth uses NumPy's float64 sd, not
-    GSVA's long-double one: the same to ~1e-16, and 5x faster.)
-    """
-    import numba
-    from scipy import fft
-
-    from ._gsva_kernels import approx_bin, approx_interp
-
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    n_genes, n = x.shape
-    workers = numba.get_num_threads()
-    bw = x.std(axis=1, ddof=1) / _SIGMA_FACTOR
-    lo = x.min(axis=1)
-    span = (x.max(axis=1) - lo) / bw  # range in bandwidths
-    out = np.empty(x.shape, dtype=np.float64)
-    scale = grid_per_bw / bw  # grid steps per unit of x
-    kernels: dict[tuple[int, int], np.ndarray] = {}
-    by_span = np.argsort(span, kind="stable")
-    for start in range(0, n_genes, block):
-        rows = by_span[start : start + block]
-        g = int(np.ceil(span[rows].max() * grid_per_bw)) + 2  # grid points 0..g-1
-        length = fft.next_fast_len(3 * g - 2, real=True)
-        if (g, length) not in kernels:
-            m = np.arange(-(g - 1), g, dtype=np.float64) / grid_per_bw
-            kernels[(g, length)] = fft.rfft(_gsva_kernel(m), n=length)
-        w = approx_bin(x, rows, lo, scale, g)
-        spec = fft.rfft(w, n=length, axis=1, workers=workers)
-        spec *= kernels[(g, length)]
-        conv = fft.irfft(spec, n=length, axis=1, workers=workers)
-        grid_cdf = np.ascontiguousarray(conv[:, g - 1 : 2 * g - 1]) / n
-        approx_interp(x, rows, lo, scale, grid_cdf, out)  # F at the samples
-    for start in range(0, n_genes, block):  # log-odds, in place, block by block
-        f = out[start : start + block]
-        odds = np.divide(1.0 - f, f)
-        np.log(odds, out=f)
-        np.negative(f, out=f)
-    return out
-
-
-def _gsva_use_approx(n_genes: int, n_samples: int) -> bool:
-    """Whether ``gsva(kcdf_approx=True)`` approximates the kernel CDF (see :func:`gsva`)."""
-    return n_samples >= _KCDF_APPROX_MIN_SAMPLES and n_genes >= _KCDF_APPROX_MIN_GENES
-
-
-def _gsva_positions(stat: np.ndarray, samples_per_block: int = 128) -> np.ndarray:
-    """Samples x genes: 1-based position of each gene when the genes of a sample are
-    ordered by decreasing ``stat`` (genes x samples), ties in row order (R's stable
-    ``order(decreasing=TRUE)``).
-
-    Sorted per sample on contiguous memory, in blocks of samples (on as many threads as
-    numba uses for the kernel CDF; NumPy releases the GIL while sorting), with NumPy's
-    SIMD quicksort; a sample whose sorted statistics contain a tie (or a NaN) is
-    re-sorted with the stable sort, so the result is that of a stable sort throughout.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    import numba
-
-    n_genes, n_samples = stat.shape
-    pos_t = np.empty((n_samples, n_genes), dtype=np.int32 if n_genes < 2**31 else np.intp)
-    position = np.arange(1, n_genes + 1, dtype=pos_t.dtype)[None, :]
-
-    def one_block(s0: int) -> None:
-        neg = np.ascontiguousarray(stat[:, s0 : s0 + samples_per_block].T)
-        np.negative(neg, out=neg)
-        order = np.argsort(neg, axis=1, kind="quicksort")
-        srt = np.take_along_axis(neg, order, axis=1)
-        redo = (srt[:, 1:] == srt[:, :-1]).any(axis=1) | np.isnan(srt[:, -1])
-        for r in np.flatnonzero(redo):
-            order[r] = np.argsort(neg[r], kind="stable")
-        np.put_along_axis(pos_t[s0 : s0 + samples_per_block], order, position, axis=1)
-
-    starts = range(0, n_samples, samples_per_block)
-    threads = min(numba.get_num_threads(), len(starts))
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(one_block, starts))
-    else:
-        for s0 in starts:
-            one_block(s0)
-    return pos_t
-
-
-def gsva(
-    expr: pd.DataFrame | np.ndarray,
-    gene_sets: SetsLike,
-    *,
-    tau: float = 1.0,
-    mx_diff: bool = True,
-    kcdf_approx: bool | None = None,
-) -> pd.DataFrame:
-    """GSVA (Hänzelmann et al. 2013) exactly as R GSVA 1.46, ``kcdf="Gaussian"``.
-
-    Constant genes are dropped; each gene's expression is turned into the log-odds of a
-    Gaussian-kernel CDF estimated over the samples (see :func:`_gsva_kcdf`); per sample,
-    genes are ordered by decreasing statistic (ties in row order) and the gene at
-    position ``p`` (1-based) of ``N`` gets the symmetric rank score ``|N - p + 1 - N/2|``.
-    The random walk adds ``score ** tau / sum(set scores ** tau)`` at set genes and
-    subtracts ``1 / (N - n)`` elsewhere; the result is max + min deviation (``mx_diff``)
-    or the larger deviation in absolute value. Returns sets x samples.
-
-    ``kcdf_approx``: ``None``/``False`` (default) computes the kernel CDF exactly
-    (:func:`_gsva_kcdf`, numba, parallel over genes), O(genes x samples^2): 12-25 s at
-    1,000 samples x 20,000 genes on 2 cores (R GSVA 1.46: 84-93 s), 4x that per doubling
-    of the samples (~30 min at 10,000 samples).
-    ``True`` uses :func:`_gsva_kcdf_approx` (grid binning + FFT convolution +
-    interpolation, O(genes x samples)) **only** when there are at least
-    ``_KCDF_APPROX_MIN_SAMPLES`` (1,000) samples and ``_KCDF_APPROX_MIN_GENES`` (5,000)
-    non-constant genes, where its scores are within 1e-3 of exact GSVA (measured max
-    |difference| 2.5e-4 to 7e-4); otherwise it computes the exact kernel CDF (fewer
-    samples: exact is cheap; fewer genes: one swap of two genes with nearly equal
-    statistics can move a score by more than 1e-3). See docs/benchmarks.md, "GSVA and
-    differential expression at scale", and tests/test_gsva_approx.py.
-    """
-    df = _drop_constant(_prepare(expr))
-    sets = _as_gene_sets(gene_sets)
-    n_genes, n_samples = df.shape
-    approx = bool(kcdf_approx) and _gsva_use_approx(n_genes, n_samples)
-    if kcdf_approx and not approx:
-        log.info("gsva: exact kernel CDF for %d genes x %d samples (the approximation is "
-                 "used from %d samples and %d genes)", n_genes, n_samples,
-                 _KCDF_APPROX_MIN_SAMPLES, _KCDF_APPROX_MIN_GENES)
-    stat = (_gsva_kcdf_approx if approx else _gsva_kcdf)(df.to_numpy())
-    pos_t = _gsva_positions(stat)  # samples x genes
-    del stat
-    rank_score = np.abs(np.arange(n_genes, 0, -1) - n_genes / 2)  # by position
-
-    def part_scores(batch: list[np.ndarray]) -> np.ndarray:
-        es = np.empty((len(batch), n_samples))
-        for i, idx in enumerate(batch):
-            k = len(idx)
-            # Closed form of the running sum: it only rises at set genes, so its maximum
-            # is reached just after and its minimum just before a set gene (or at 0).
-            # k x samples, 1-based positions (C order, so the sums below run as before)
-            p = np.ascontiguousarray(np.sort(pos_t[:, idx], axis=1).T)
-            w = rank_score[p - 1] ** tau
-            w = w / w.sum(axis=0)
-            before_out = (p - np.arange(1, k + 1)[:, None]) / (n_genes - k)
-            cum = np.cumsum(w, axis=0)
-            mx_pos = np.maximum((cum - before_out).max(axis=0), 0.0)
-            mx_neg = np.minimum((cum - w - before_out).min(axis=0), 0.0)
-            if mx_diff:
-                es[i] = mx_pos + mx_neg
-            else:
-                es[i] = np.where(mx_pos > np.abs(mx_neg), mx_pos, mx_neg)
-        return es
-
-    return _combine(sets, df.index, df.columns, part_scores)
 
 
 # --------------------------------------------------------------------------- z-score, PLAGE
@@ -717,10 +355,43 @@ def score_gene_sets(
     if unknown:
         raise ValueError(f"unknown scoring method(s) {unknown}; choose from {list(METHODS)}")
     df = _prepare(expr)
+    kept = _measured_sets(df.index, gene_sets, min_size)
+    log.info("scoring: %d gene sets x %d samples (%d genes) with %s", len(kept), df.shape[1], df.shape[0],
+             ", ".join(methods))
+    frames = []
+    if kept:
+        # singscore and ssGSEA from one sort per sample
+        cohort = [m for m in methods if m in ("singscore", "ssgsea")]
+        if threads is None:  # the rule's threads (runner._limit_threads sets numba's)
+            import numba
+
+            threads = numba.get_num_threads()
+        shared = score_cohort(df, kept, cohort, threads=threads) if cohort else {}
+        for method in methods:
+            kwargs = {"seed": seed} if method == "score_genes" else {}
+            if method == "gsva" and gsva_approx:
+                kwargs = {"kcdf_approx": True}
+            wide = shared[method] if method in shared else _FUNCS[method](df, kept, **kwargs)
+            frames.append(_long_scores(wide, method))
+    if not frames:
+        return pd.DataFrame(
+            {
+                "sample": pd.Series(dtype=object),
+                "gene_set": pd.Series(dtype=object),
+                "method": pd.Series(dtype=object),
+                "score": pd.Series(dtype=float),
+            }
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _measured_sets(genes: pd.Index, gene_sets: SetsLike, min_size: int) -> list[GeneSet]:
+    """The sets restricted to the measured `genes`, in their order; a set with fewer than
+    `min_size` measured up genes is skipped, a down part with fewer is dropped (both logged)."""
     kept: list[GeneSet] = []
     for gs in _as_gene_sets(gene_sets):
-        up = tuple(df.index[_indices(gs.up, df.index)])
-        down = tuple(df.index[_indices(gs.down, df.index)])
+        up = tuple(genes[_indices(gs.up, genes)])
+        down = tuple(genes[_indices(gs.down, genes)])
         if len(up) < min_size:
             log.info(
                 "scoring: skipped gene set %s: %d of %d up genes measured (min_size %d)",
@@ -740,325 +411,20 @@ def score_gene_sets(
             )
             down = ()
         kept.append(GeneSet(gs.name, up, down, gs.source))
-    log.info("scoring: %d gene sets x %d samples (%d genes) with %s", len(kept), df.shape[1], df.shape[0],
-             ", ".join(methods))
-    frames = []
-    if kept:
-        # singscore and ssGSEA from one sort per sample
-        cohort = [m for m in methods if m in ("singscore", "ssgsea")]
-        if threads is None:  # the rule's threads (runner._limit_threads sets numba's)
-            import numba
-
-            threads = numba.get_num_threads()
-        shared = score_cohort(df, kept, cohort, threads=threads) if cohort else {}
-        for method in methods:
-            kwargs = {"seed": seed} if method == "score_genes" else {}
-            if method == "gsva" and gsva_approx:
-                kwargs = {"kcdf_approx": True}
-            wide = shared[method] if method in shared else _FUNCS[method](df, kept, **kwargs)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "sample": np.tile(wide.columns.to_numpy(), wide.shape[0]),
-                        "gene_set": np.repeat(wide.index.to_numpy(), wide.shape[1]),
-                        "method": method,
-                        "score": wide.to_numpy().ravel(),
-                    }
-                )
-            )
-    if not frames:
-        return pd.DataFrame(
-            {
-                "sample": pd.Series(dtype=object),
-                "gene_set": pd.Series(dtype=object),
-                "method": pd.Series(dtype=object),
-                "score": pd.Series(dtype=float),
-            }
-        )
-    return pd.concat(frames, ignore_index=True)
+    return kept
 
 
-# --------------------------------------------------------------------------- cohort engine
-#
-# One sort per sample gives every rank-based score: singscore (minimum ranks), ssGSEA
-# (GSVA 1.46's truncated average ranks and its decreasing order with ties in row order)
-# and the AUCell-style recovery AUC (the same decreasing order). From the sort we keep,
-# per sample, each gene's sorted position and the first and last position of its block
-# of tied values; every score is then a sum over the set's genes of integers derived from
-# those three numbers, so only the set genes are touched after the sort. Samples are
-# processed in chunks sized to a memory budget (samples x genes layout, so each sample's
-# sort runs on contiguous memory); the combined z-score needs every gene's mean and sd
-# over the whole cohort and gets them in a first, sort-free pass.
-
-COHORT_METHODS = ("singscore", "ssgsea", "zscore", "aucell")
-
-#: working bytes per gene and sample of a chunk, all methods together (tracemalloc peak
-#: 38 for float32 and 37 for float64 input, 20,000 genes): the chunk, its 64-bit sort keys
-#: (float32) or argsort and sorted values (float64), and the inverse positions
-_BYTES_PER_CELL = 40
-
-
-def _set_gene_positions(xt: np.ndarray, genes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sort each row (sample) of a samples x genes block once; for the columns `genes`
-    return their ascending sorted positions with ties in column order (``pos``) and the
-    first and last sorted positions of their blocks of tied values (``first``, ``last``),
-    all 0-based int64 arrays of shape samples x len(genes).
-
-    float32 values are sorted as unique 64-bit keys (an order-preserving integer image of
-    the value in the high half, the column index in the low half), so a plain vectorised
-    integer sort is already stable; other values use a stable argsort.
-    """
-    n_s, n_g = xt.shape
-    arange = np.broadcast_to(np.arange(n_g, dtype=np.int32), (n_s, n_g))
-    if xt.dtype == np.float32:
-        bits = np.add(xt, np.float32(0.0)).view(np.int32)  # -0.0 + 0.0 = +0.0: one key for zero
-        flip = bits >> 31  # -1 for negative floats: reverse their order, keep the sign bit
-        flip &= np.int32(0x7FFFFFFF)
-        bits ^= flip
-        del flip
-        value = bits[:, genes]
-        keys = bits.astype(np.int64)
-        del bits
-        keys <<= 32
-        keys |= arange
-        keys.sort(axis=1)
-        if sys.byteorder == "little":
-            halves = keys.view(np.int32)
-            order, ordered = halves[:, 0::2], np.ascontiguousarray(halves[:, 1::2])
-        else:  # pragma: no cover
-            order, ordered = (keys & 0xFFFFFFFF).astype(np.int32), (keys >> 32).astype(np.int32)
-    else:
-        order = np.argsort(xt, axis=1, kind="stable")
-        ordered = np.take_along_axis(xt, order, axis=1)
-        value = xt[:, genes]
-    inv = np.empty((n_s, n_g), dtype=np.int32)
-    np.put_along_axis(inv, order, arange, axis=1)
-    pos = inv[:, genes].astype(np.int64)
-    del inv, order
-    return pos, _tie_end(ordered, value, pos, -1), _tie_end(ordered, value, pos, +1)
-
-
-def _tie_end(ordered: np.ndarray, value: np.ndarray, pos: np.ndarray, step: int) -> np.ndarray:
-    """First (step -1) or last (step +1) sorted position holding the same value as each
-    ``pos``: one vectorised look at the neighbour, then walk only the entries that are
-    tied (few in continuous data); rows with long ties get the block ends of all their
-    positions from a running maximum / minimum."""
-    n_g = ordered.shape[1]
-    cur = pos.copy()
-    rows = np.arange(pos.shape[0])[:, None]
-    nxt = np.clip(cur + step, 0, n_g - 1)
-    same = (nxt != cur) & (ordered[rows, nxt] == value)
-    r, c = np.nonzero(same)
-    for _ in range(8):
-        if not r.size:
-            return cur
-        cur[r, c] += step
-        nxt = cur[r, c] + step
-        inside = (nxt >= 0) & (nxt < n_g)
-        keep = inside & (ordered[r, np.clip(nxt, 0, n_g - 1)] == value[r, c])
-        r, c = r[keep], c[keep]
-    if r.size:  # long ties: block ends of every position of those rows, by running max / min
-        left = np.unique(r)
-        sub = ordered[left]
-        pos_all = np.arange(n_g)
-        if step < 0:
-            starts = np.ones(sub.shape, dtype=bool)
-            starts[:, 1:] = sub[:, 1:] != sub[:, :-1]
-            ends = np.maximum.accumulate(np.where(starts, pos_all, 0), axis=1)
-        else:
-            stops = np.ones(sub.shape, dtype=bool)
-            stops[:, :-1] = sub[:, 1:] != sub[:, :-1]
-            ends = np.minimum.accumulate(np.where(stops, pos_all, n_g - 1)[:, ::-1], axis=1)[:, ::-1]
-        cur[left] = np.take_along_axis(ends, pos[left], axis=1)
-    return cur
-
-
-def score_cohort(
-    expr: pd.DataFrame | np.ndarray,
-    gene_sets: SetsLike,
-    methods: Sequence[str] = ("singscore", "ssgsea", "zscore"),
-    *,
-    alpha: float = 0.25,
-    normalize: bool = True,
-    aucell_max_rank: float = 0.05,
-    chunk_size: int | None = None,
-    memory_mb: float = 256.0,
-    threads: int = 1,
-    float32: bool = False,
-) -> dict[str, pd.DataFrame]:
-    """Rank-based and z-score set scores of a large cohort in bounded memory.
-
-    Each sample is sorted once; singscore, ssGSEA and the AUCell-style AUC all come from
-    that one sort, for every set, ``chunk_size`` samples at a time (default: as many as
-    fit in ``memory_mb`` of working memory per thread). The results equal
-    :func:`singscore`, :func:`ssgsea`, :func:`zscore` and :func:`aucell` (tested to
-    1e-12, with the same gene universe -- genes with a NaN dropped, constant genes dropped
-    for the z-score only --, tie rules and up/down handling). ssGSEA's normalisation uses
-    the range over the whole cohort, as one ``gsva(method = "ssgsea")`` call would.
-
-    Parameters
-    ----------
-    expr
-        Genes x samples (DataFrame, or an array/memmap whose genes are the row numbers).
-        It is read a chunk at a time and never copied whole; float32 input is ranked as
-        float32 (its ties are the float32 ties).
-    methods
-        Any of ``COHORT_METHODS``.
-    alpha, normalize
-        ssGSEA weight exponent and range normalisation, as :func:`ssgsea`.
-    aucell_max_rank
-        AUCell's ``aucMaxRank``: a fraction of the genes (< 1) or a number of genes.
-    threads
-        Chunks scored in parallel threads (numpy releases the GIL while sorting).
-    float32
-        Compute ssGSEA weights and z-scores in float32 (relative error ~1e-6; an explicit
-        option). Rank sums are integers and always exact.
-
-    Returns
-    -------
-    dict
-        method -> sets x samples DataFrame.
-    """
-    unknown = [m for m in methods if m not in COHORT_METHODS]
-    if unknown:
-        raise ValueError(f"unknown cohort method(s) {unknown}; choose from {list(COHORT_METHODS)}")
-    if isinstance(expr, pd.DataFrame):
-        if not expr.index.is_unique:
-            dups = expr.index[expr.index.duplicated()].unique()[:5].tolist()
-            raise ValueError(f"expr has duplicated gene identifiers, e.g. {dups}; collapse them first")
-        values, genes, samples = expr.to_numpy(), expr.index, expr.columns
-    else:
-        values = expr
-        if values.ndim != 2:
-            raise ValueError("expr must be a 2-D genes x samples matrix")
-        genes, samples = pd.RangeIndex(values.shape[0]), pd.RangeIndex(values.shape[1])
-    if not np.issubdtype(values.dtype, np.floating):
-        values = values.astype(float)
-    n_all, n_samples = values.shape
-    sets = _as_gene_sets(gene_sets)
-    work = np.float32 if float32 else np.float64
-    want = set(methods)
-    step = chunk_size or max(1, int(memory_mb * 2**20 // (_BYTES_PER_CELL * max(n_all, 1))))
-    chunks = [slice(j, min(j + step, n_samples)) for j in range(0, n_samples, step)]
-
-    # pass 1 (no sort): genes measured in every sample; for the z-score, means and sds
-    complete = np.ones(n_all, dtype=bool)
-    for sl in chunks:
-        complete &= ~np.isnan(values[:, sl]).any(axis=1)
-    keep = None if complete.all() else np.flatnonzero(complete)
-    if keep is not None:
-        log.info("scoring: dropped %d of %d genes with missing values", n_all - keep.size, n_all)
-    index = genes if keep is None else genes[keep]
-    n_genes = len(index)
-
-    def block(sl: slice) -> np.ndarray:
-        """samples x genes (complete genes only), contiguous."""
-        b = values[:, sl] if keep is None else values[keep, sl]
-        return np.ascontiguousarray(b.T)
-
-    parts = _parts(sets, index)
-    flat = [p for pair in parts for p in pair]
-    sizes = np.array([len(p) for p in flat], dtype=float)
-    out = {m: np.full((len(flat), n_samples), np.nan) for m in want}
-    if "zscore" in want:
-        if n_samples < 2:
-            raise ValueError("the z-score standardises genes across samples; it needs at least 2 samples")
-        total = np.zeros(n_genes)
-        for sl in chunks:
-            total += block(sl).sum(axis=0, dtype=np.float64)
-        mean = total / n_samples
-        ss = np.zeros(n_genes)
-        for sl in chunks:
-            d = block(sl) - mean
-            ss += np.einsum("ij,ij->j", d, d)
-        sd = np.sqrt(ss / (n_samples - 1))
-        varying = sd >= _CONSTANT_SD
-        if varying.sum() < 2:
-            raise ValueError("fewer than two non-constant genes in the expression matrix")
-        if not varying.all():
-            log.info("scoring: z-score drops %d constant genes (GSVA convention)", (~varying).sum())
-        z_index = index[varying]
-        z_parts = _parts(sets, z_index)
-        z_flat = [np.flatnonzero(varying)[p] for pair in z_parts for p in pair]
-        z_mean, z_sd = mean.astype(work), sd.astype(work)
-    if "aucell" in want:
-        k_auc = int(round(aucell_max_rank * n_genes)) if aucell_max_rank < 1 else int(round(aucell_max_rank))
-        k_auc = max(1, min(k_auc, n_genes))
-    ranked = bool(want & {"singscore", "ssgsea", "aucell"})
-
-    union = np.unique(np.concatenate([np.asarray(p, dtype=np.intp) for p in flat] or [np.empty(0, np.intp)]))
-    where = [np.searchsorted(union, p) for p in flat]  # columns of each part in the union
-
-    def score_chunk(sl: slice) -> None:
-        xt = block(sl)
-        if "zscore" in want:
-            for i, idx in enumerate(z_flat):
-                if len(idx):
-                    z = (xt[:, idx].astype(work) - z_mean[idx]) / z_sd[idx]
-                    out["zscore"][i, sl] = z.sum(axis=1) / np.sqrt(len(idx))
-        if not ranked or not union.size:
-            return
-        pos_u, first_u, last_u = _set_gene_positions(xt, union)
-        del xt
-        for i, cols in enumerate(where):
-            if not len(cols):
-                continue
-            p, f, lst = pos_u[:, cols], first_u[:, cols], last_u[:, cols]
-            if "singscore" in want:  # ties.method = "min": 1-based rank = first + 1
-                out["singscore"][i, sl] = (f + 1).sum(axis=1)
-            if "ssgsea" in want:
-                # GSVA 1.46: average rank truncated to an integer; reversed position in the
-                # decreasing order with ties in row order, n - pos + 1 = first + last - p + 1
-                w = ((f + lst + 2) // 2).astype(work) ** alpha
-                rev = f + lst - p + 1
-                k = len(cols)
-                step_in = (w * rev).sum(axis=1) / w.sum(axis=1)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    step_out = (n_genes * (n_genes + 1) / 2 - rev.sum(axis=1)) / (n_genes - k)
-                out["ssgsea"][i, sl] = step_in - step_out
-            if "aucell" in want:
-                # 1-based position in the decreasing order (ties in row order); AUC adds K - r for r < K
-                dec = n_genes - lst + p - f
-                out["aucell"][i, sl] = np.maximum(k_auc - dec, 0).sum(axis=1) / (k_auc * len(cols))
-
-    if threads > 1 and len(chunks) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(score_chunk, chunks))
-    else:
-        for sl in chunks:
-            score_chunk(sl)
-
-    names = pd.Index([gs.name for gs in sets], name="gene_set")
-    has_up = np.array([len(up) > 0 for up, _ in parts])
-    has_down = np.array([len(down) > 0 for _, down in parts])
-    result: dict[str, pd.DataFrame] = {}
-    for method in methods:
-        raw = out[method]
-        if method == "singscore":
-            k = sizes[:, None]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                # mean rank rescaled between its minimum (k + 1) / 2 and maximum (2N - k + 1) / 2
-                raw = (raw / k - (k + 1) / 2) / ((2 * n_genes - k + 1) / 2 - (k + 1) / 2)
-            up, down = raw[0::2], raw[1::2]
-            score = np.where(has_down[:, None], (up - 0.5) + ((1.0 - down) - 0.5), up - 0.5)
-            score[~has_up] = np.nan
-        elif method == "zscore":
-            z_up = np.array([len(u) > 0 for u, _ in z_parts])
-            z_dn = np.array([len(d) > 0 for _, d in z_parts])
-            score = np.where(z_dn[:, None], raw[0::2] - raw[1::2], raw[0::2])
-            score[~z_up] = np.nan
-        else:
-            if method == "ssgsea" and normalize:
-                used = np.concatenate([raw[0::2][has_up], raw[1::2][has_up & has_down]])
-                if used.size:
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        raw = raw / (np.nanmax(used) - np.nanmin(used))
-            score = np.where(has_down[:, None], raw[0::2] - raw[1::2], raw[0::2])
-            score[~has_up] = np.nan
-        result[method] = pd.DataFrame(score, index=names, columns=samples)
-    return result
+def _long_scores(wide: pd.DataFrame, method: str) -> pd.DataFrame:
+    """A sets x samples table of one method as long rows (sample, gene_set, method, score),
+    ordered by set, then sample."""
+    return pd.DataFrame(
+        {
+            "sample": np.tile(wide.columns.to_numpy(), wide.shape[0]),
+            "gene_set": np.repeat(wide.index.to_numpy(), wide.shape[1]),
+            "method": method,
+            "score": wide.to_numpy().ravel(),
+        }
+    )
 
 
 def aucell(expr: pd.DataFrame | np.ndarray, gene_sets: SetsLike, *, max_rank: float = 0.05) -> pd.DataFrame:

@@ -4,6 +4,10 @@ Every function reproduces a named R reference (R 4.2 ``stats`` and metafor 3.8);
 reference values live in ``tests/data/reference/stats_*.tsv`` and are made by
 ``tests/reference/make_stats_fixtures.R``. R is never needed at run time.
 
+By theme: the permutation tests live in ``_permutation``, Spearman in ``_spearman``, the
+verdict rule and TOST in ``_verdict``; this module re-exports them, so ``stats.verdict``,
+``stats.permutation_counts``, ``stats.spearman`` ... are the names to use.
+
 Conventions
 
 * Inputs are numpy arrays (anything ``np.asarray`` accepts); outputs are plain
@@ -29,24 +33,35 @@ References
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
-from scipy import special
 from scipy import stats as sps
+
+from ._permutation import (
+    PermutationCount,
+    _clean_group,
+    permutation_block_size,
+    permutation_counts,
+    permutation_p,
+    permutation_units,
+)
+from ._spearman import spearman, spearman_z_variance
+from ._verdict import VERDICTS, tost_p, verdict
 
 __all__ = [
     "GroupComparison",
     "MetaResult",
+    "VERDICTS",
     "PermutationCount",
     "bh_fdr",
     "compare_groups",
     "hedges_correction",
+    "permutation_block_size",
     "permutation_counts",
     "permutation_p",
+    "permutation_units",
     "random_effects_dl",
     "smd_from_summary",
     "spearman",
@@ -60,30 +75,6 @@ Z_975: float = float(sps.norm.ppf(0.975))
 
 #: R's "data are essentially constant" threshold factor in t.test (10 * .Machine$double.eps).
 _CONSTANT_EPS = 10.0 * np.finfo(float).eps
-
-#: Relative tolerance for ties between permuted and observed |mean difference|.
-_PERM_TOL = 1e-12
-
-#: Largest n for which the Spearman null distribution is enumerated (R's ``n_small``).
-_SPEARMAN_EXACT_MAX_N = 9
-
-_PREDICTIONS = {"up": 1, "positive": 1, "down": -1, "negative": -1, "changed": 0}
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _clean_group(values: np.ndarray, name: str) -> np.ndarray:
-    """Return `values` as a 1-D float array with NaNs dropped; reject infinities and n < 2."""
-    arr = np.asarray(values, dtype=float).ravel()
-    arr = arr[~np.isnan(arr)]
-    if np.isinf(arr).any():
-        raise ValueError(f"the {name} group contains infinite values; remove or fix them")
-    if arr.size < 2:
-        raise ValueError(
-            f"the {name} group has {arr.size} non-missing value(s); at least 2 are needed"
-        )
-    return arr
 
 
 # ------------------------------------------------------------------ group comparison
@@ -186,189 +177,6 @@ def _welch(r: np.ndarray, s: np.ndarray) -> tuple[float, float, float, float, fl
     return t, df, p, (m1 - m2) - half, (m1 - m2) + half
 
 
-def _perm_diffs(centred: np.ndarray, idx: np.ndarray, total: float, n1: int, n2: int) -> np.ndarray:
-    """Mean differences (group 1 - group 2) when the rows of `idx` index group 1."""
-    s1 = centred[idx].sum(axis=1)
-    return s1 / n1 - (total - s1) / n2
-
-
-@dataclass(frozen=True)
-class PermutationCount:
-    """Relabellings of one comparison whose |mean difference| reaches the observed one.
-
-    A permutation test is split into `units` -- the C(n1 + n2, n1) relabellings when
-    they are enumerated (`exact`), else Monte-Carlo blocks of permutations -- and a count
-    covers units ``[start, stop)`` holding `n_done` relabellings. Counts of disjoint unit
-    ranges add up (:meth:`combine`); the p-value needs them all (:attr:`p`).
-    """
-
-    count: int
-    n_done: int
-    n_total: int
-    exact: bool
-    start: int
-    stop: int
-    units: int
-
-    @property
-    def complete(self) -> bool:
-        return self.start == 0 and self.stop == self.units and self.n_done == self.n_total
-
-    @property
-    def p(self) -> float:
-        """Exact: count / C. Monte Carlo: (1 + count) / (1 + B) (Phipson & Smyth 2010)."""
-        if not self.complete:
-            raise ValueError(
-                f"permutation count covers units {self.start}-{self.stop} of {self.units} "
-                f"({self.n_done} of {self.n_total} relabellings); a p-value needs them all"
-            )
-        if self.exact:
-            return self.count / self.n_total
-        return (1 + self.count) / (1 + self.n_total)
-
-    @staticmethod
-    def combine(parts: list[PermutationCount]) -> PermutationCount:
-        """Sum counts of contiguous, non-overlapping unit ranges of the same test."""
-        parts = sorted(parts, key=lambda c: c.start)
-        first = parts[0]
-        pos = first.start
-        for c in parts:
-            if (c.exact, c.units, c.n_total) != (first.exact, first.units, first.n_total):
-                raise ValueError("permutation counts of different tests cannot be combined")
-            if c.start != pos:
-                raise ValueError(f"permutation counts leave a gap or overlap at unit {pos}")
-            pos = c.stop
-        return PermutationCount(
-            count=sum(c.count for c in parts), n_done=sum(c.n_done for c in parts),
-            n_total=first.n_total, exact=first.exact, start=first.start, stop=pos, units=first.units,
-        )
-
-
-def permutation_block_size(n: int) -> int:
-    """Monte-Carlo permutations per block for n samples: <= 1,000 and <= 10^7 / n indices.
-
-    Blocks are the units of the random stream (block b is drawn from
-    ``default_rng([seed, b])``), so their size depends only on n, never on how the work
-    is split: any split into chunks draws the same relabellings as one run.
-    """
-    return max(1, min(1000, 10_000_000 // max(n, 1)))
-
-
-def permutation_units(n1: int, n2: int, *, max_exact: int, n_permutations: int) -> tuple[bool, int, int]:
-    """(exact, number of units, number of relabellings) of a n1-vs-n2 permutation test."""
-    n_comb = math.comb(n1 + n2, n1)
-    if n_comb <= max_exact:
-        return True, n_comb, n_comb
-    size = permutation_block_size(n1 + n2)
-    return False, -(-n_permutations // size), n_permutations
-
-
-def permutation_counts(
-    pairs: list[tuple[np.ndarray, np.ndarray]],
-    *,
-    max_exact: int = 10_000,
-    n_permutations: int = 10_000,
-    seed: int = 0,
-    chunk: int = 0,
-    n_chunks: int = 1,
-) -> list[PermutationCount]:
-    """Chunk `chunk` of `n_chunks` of the permutation tests of several comparisons.
-
-    Each pair is (resistant, sensitive) values (NaNs dropped). The units of each test
-    (enumerated relabellings, or Monte-Carlo blocks) are split into `n_chunks` contiguous
-    ranges ``[k U // N, (k + 1) U // N)`` and this call counts range `chunk`. Pairs with
-    the same group sizes share the relabellings, so each block of random relabellings is
-    drawn once for all of them. The counts of all chunks, combined, equal those of one
-    unsplit call exactly (integers over the same relabellings).
-    """
-    if n_chunks < 1 or not 0 <= chunk < n_chunks:
-        raise ValueError(f"permutation chunk {chunk} of {n_chunks}: need 0 <= chunk < chunks")
-    if max_exact < 0:
-        raise ValueError(f"max_exact must be >= 0, got {max_exact}")
-    if n_permutations < 1:
-        raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
-    prepared = []
-    for r, s in pairs:
-        r = _clean_group(r, "resistant")
-        s = _clean_group(s, "sensitive")
-        values = np.concatenate([r, s])
-        centred = values - values.mean()  # better float precision for large offsets
-        total = float(centred.sum())
-        observed = _perm_diffs(centred, np.arange(r.size)[None, :], total, r.size, s.size)[0]
-        threshold = abs(observed) - _PERM_TOL * float(np.max(np.abs(centred)))
-        prepared.append((r.size, s.size, centred, total, threshold))
-
-    out: list[PermutationCount | None] = [None] * len(prepared)
-    by_size: dict[tuple[int, int], list[int]] = {}
-    for i, (n1, n2, *_rest) in enumerate(prepared):
-        by_size.setdefault((n1, n2), []).append(i)
-    for (n1, n2), members in by_size.items():
-        n = n1 + n2
-        exact, units, n_total = permutation_units(n1, n2, max_exact=max_exact, n_permutations=n_permutations)
-        start, stop = chunk * units // n_chunks, (chunk + 1) * units // n_chunks
-        counts = dict.fromkeys(members, 0)
-        if exact:
-            combos = itertools.islice(itertools.combinations(range(n), n1), start, stop)
-            while batch := list(itertools.islice(combos, 100_000)):
-                idx = np.asarray(batch, dtype=np.intp)
-                for i in members:
-                    _, _, centred, total, threshold = prepared[i]
-                    diffs = _perm_diffs(centred, idx, total, n1, n2)
-                    counts[i] += int(np.count_nonzero(np.abs(diffs) >= threshold))
-            n_done = stop - start
-        else:
-            size = permutation_block_size(n)
-            base = np.arange(n, dtype=np.intp)
-            n_done = 0
-            for b in range(start, stop):
-                rows = min(size, n_permutations - b * size)
-                rng = np.random.default_rng([seed, b])
-                idx = rng.permuted(np.tile(base, (rows, 1)), axis=1)[:, :n1]
-                for i in members:
-                    _, _, centred, total, threshold = prepared[i]
-                    diffs = _perm_diffs(centred, idx, total, n1, n2)
-                    counts[i] += int(np.count_nonzero(np.abs(diffs) >= threshold))
-                n_done += rows
-        for i in members:
-            out[i] = PermutationCount(count=counts[i], n_done=n_done, n_total=n_total, exact=exact,
-                                      start=start, stop=stop, units=units)
-    return out  # type: ignore[return-value]
-
-
-def permutation_p(
-    resistant: np.ndarray,
-    sensitive: np.ndarray,
-    *,
-    max_exact: int = 10_000,
-    n_permutations: int = 10_000,
-    seed: int = 0,
-) -> tuple[float, bool]:
-    """Two-sided label-permutation p-value of mean(resistant) - mean(sensitive).
-
-    Exact when the C(n1 + n2, n1) relabellings number at most `max_exact`: all are
-    enumerated (the observed one included) and p = #{|diff| >= |observed|} / C.
-    Otherwise Monte Carlo with `n_permutations` random relabellings, drawn in blocks of
-    :func:`permutation_block_size` (block b from ``numpy.random.default_rng([seed, b])``),
-    and p = (1 + #{|diff| >= |observed|}) / (1 + B) (Phipson & Smyth 2010), which is
-    never 0 and keeps the test valid. The work can be split into chunks
-    (:func:`permutation_counts`) without changing the result.
-
-    Ties: |diff| >= |observed| - 1e-12 * max|x - mean(x)|, so relabellings whose
-    difference equals the observed one up to floating-point rounding count as ties
-    (the 1e-12 tolerance is relative to the data scale).
-
-    Returns:
-        (p, exact) where `exact` is True when all relabellings were enumerated.
-
-    Raises:
-        ValueError: fewer than 2 non-missing values in a group, infinite values, or
-            max_exact < 0 / n_permutations < 1.
-    """
-    (c,) = permutation_counts([(resistant, sensitive)], max_exact=max_exact,
-                              n_permutations=n_permutations, seed=seed)
-    return c.p, c.exact
-
-
 def compare_groups(
     resistant: np.ndarray,
     sensitive: np.ndarray,
@@ -462,140 +270,6 @@ def bh_fdr(p: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------- Spearman
-
-
-@cache
-def _spearman_null_counts(n: int) -> np.ndarray:
-    """Counts of S = sum_i (i - pi(i))^2 over all n! permutations pi (index = S).
-
-    Dynamic programme over the set of ranks already used (2^n states), which gives the
-    same exact null distribution that AS 89 obtains by enumerating permutations.
-    """
-    s_max = n * (n * n - 1) // 3
-    dp = np.zeros((1 << n, s_max + 1), dtype=np.int64)
-    dp[0, 0] = 1
-    for mask in range(1 << n):
-        row = dp[mask]
-        if not row.any():
-            continue
-        pos = mask.bit_count()
-        for j in range(n):
-            if not mask & (1 << j):
-                step = (pos - j) ** 2
-                dp[mask | (1 << j), step:] += row[: s_max + 1 - step]
-    return dp[(1 << n) - 1]
-
-
-def _prho(s: float, n: int, lower_tail: bool) -> float:
-    """P[S >= s] (or P[S < s] if `lower_tail`) for Spearman's S under independence.
-
-    Algorithm AS 89 (Best & Roberts 1975) with R's modifications: exact for
-    n <= 9, otherwise the AS 89 Edgeworth series with a normal tail, clamped to [0, 1].
-    """
-    if s <= 0:
-        return 0.0 if lower_tail else 1.0
-    n3 = n * (n * n - 1) / 3  # maximum of S
-    if s > n3:
-        return 1.0 if lower_tail else 0.0
-    if n <= _SPEARMAN_EXACT_MAX_N:
-        counts = _spearman_null_counts(n)
-        nfac = math.factorial(n)
-        n_ge = int(counts[math.ceil(s) :].sum())  # #{S >= s}
-        return (nfac - n_ge) / nfac if lower_tail else n_ge / nfac
-    # Edgeworth series coefficients of AS 89.
-    c1, c2, c3, c4, c5, c6 = 0.2274, 0.2531, 0.1745, 0.0758, 0.1033, 0.3932
-    c7, c8, c9, c10, c11, c12 = 0.0879, 0.0151, 0.0072, 0.0831, 0.0131, 4.6e-4
-    b = 1 / n
-    x = (6 * (s - 1) * b / (n * n - 1) - 1) * math.sqrt(n - 1)
-    y = x * x
-    u = (
-        x
-        * b
-        * (
-            c1
-            + b * (c2 + c3 * b)
-            + y
-            * (
-                -c4
-                + b * (c5 + c6 * b)
-                - y * b * (c7 + c8 * b - y * (c9 - c10 * b + y * b * (c11 - c12 * y)))
-            )
-        )
-    )
-    y = u / math.exp(y / 2)
-    pv = (-y if lower_tail else y) + float(special.ndtr(x if lower_tail else -x))
-    return min(1.0, max(0.0, pv))
-
-
-def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Spearman's rho and two-sided p-value as R ``cor.test(x, y, method = "spearman")``.
-
-    Reproduces R's default ``exact = NULL`` (R 4.2 ``cor.test.default``):
-
-    * pairs with a NaN in x or y are dropped (``complete.cases``); rho is the Pearson
-      correlation of the average ranks;
-    * without ties and n < 1290, S = (n^3 - n)(1 - rho)/6 is referred to AS 89
-      (Best & Roberts 1975): the exact permutation distribution for n <= 9 and the
-      AS 89 Edgeworth approximation for 10 <= n < 1290. Like R, the two-sided p is
-      2 * P[S >= round(S)] if rho < 0, else 2 * P[S <= round(S)], capped at 1. Note
-      the Edgeworth series (and hence R) returns p = 0 for very strong correlations at
-      moderate n (e.g. rho = 0.958, n = 12);
-    * with ties (where R warns "Cannot compute exact p-value with ties") or n >= 1290,
-      the t approximation t = rho sqrt((n - 2) / (1 - rho^2)) on n - 2 df; |rho| = 1
-      gives p = 0.
-
-    Returns:
-        (rho, p). Both NaN if x or y is constant (R: correlation NA).
-
-    Raises:
-        ValueError: x and y differ in length, or fewer than 2 complete pairs.
-    """
-    xa = np.asarray(x, dtype=float).ravel()
-    ya = np.asarray(y, dtype=float).ravel()
-    if xa.size != ya.size:
-        raise ValueError(f"x and y must have the same length, got {xa.size} and {ya.size}")
-    ok = ~(np.isnan(xa) | np.isnan(ya))
-    xa, ya = xa[ok], ya[ok]
-    n = xa.size
-    if n < 2:
-        raise ValueError(f"Spearman correlation needs >= 2 complete pairs, got {n}")
-    rx = sps.rankdata(xa, method="average")
-    ry = sps.rankdata(ya, method="average")
-    if np.all(rx == rx[0]) or np.all(ry == ry[0]):
-        return math.nan, math.nan
-    rho = float(np.corrcoef(rx, ry)[0, 1])
-    rho = min(1.0, max(-1.0, rho))
-    ties = min(np.unique(xa).size, np.unique(ya).size) < n
-    exact = n < 1290 and not ties
-    den = (n**3 - n) / 6
-    q = den * (1 - rho)
-    if exact:
-        if q > den:
-            p = _prho(round(q), n, lower_tail=False)
-        else:
-            p = _prho(round(q) + 2, n, lower_tail=True)
-    else:
-        r = 1 - q / den
-        one_minus_r2 = max(0.0, 1 - r * r)
-        if one_minus_r2 == 0:
-            t = math.copysign(math.inf, r)
-        else:
-            t = r / math.sqrt(one_minus_r2 / (n - 2))
-        # upper tail for rho >= 0, lower tail for rho < 0 (R's pspearman)
-        p = float(sps.t.cdf(t, n - 2)) if q > den else float(sps.t.sf(t, n - 2))
-    return rho, min(2 * p, 1.0)
-
-
-def spearman_z_variance(rho: float, n: int) -> float:
-    """Variance of Fisher's z of a Spearman correlation (Bonett & Wright 2000, Psychometrika
-    65:23-28): (1 + rho^2 / 2) / (n - 3). Pearson's 1/(n - 3) understates it for Spearman's rho.
-
-    The one home of this variance: Spearman confidence intervals (hypotheses) and the pooling
-    of correlations (meta-analysis) both use it. NaN when n <= 3 or rho is not finite.
-    """
-    if n <= 3 or not math.isfinite(rho):
-        return math.nan
-    return (1.0 + rho * rho / 2.0) / (n - 3)
 
 
 # -------------------------------------------------------------------- meta-analysis
@@ -697,96 +371,3 @@ def random_effects_dl(effects: np.ndarray, variances: np.ndarray) -> MetaResult:
 
 
 # -------------------------------------------------------------------------- verdict
-
-
-#: Every verdict word of a hypothesis row (docs/verdicts.md).
-VERDICTS = ("supported", "contradicted", "changed", "no_change", "inconclusive", "not_measurable",
-            "not_testable", "context")
-
-
-def tost_p(estimate: float, se: float, df: float, margin: float) -> float:
-    """p value of the two one-sided tests (TOST; Schuirmann 1987, J Pharmacokinet Biopharm
-    15:657-680) that the true effect lies inside (-margin, margin).
-
-    With t_low = (estimate + margin) / se and t_high = (estimate - margin) / se, the two
-    one-sided p values are P[T >= t_low] (H0: effect <= -margin) and P[T <= t_high]
-    (H0: effect >= margin) for T ~ t(df) (normal when df is infinite); the TOST p is the
-    larger one, so p < alpha exactly when the (1 - 2 alpha) CI lies inside the margins.
-    Equal to R ``max(t.test(x, y, mu = -margin, alternative = "greater")$p.value,
-    t.test(x, y, mu = margin, alternative = "less")$p.value)`` for a Welch comparison.
-    NaN when an input is not finite, se <= 0 or margin <= 0.
-    """
-    if not all(math.isfinite(v) for v in (estimate, se, margin)) or se <= 0 or margin <= 0 or not df > 0:
-        return math.nan
-    t_low, t_high = (estimate + margin) / se, (estimate - margin) / se
-    if math.isinf(df):
-        return float(max(sps.norm.sf(t_low), sps.norm.cdf(t_high)))
-    return float(max(sps.t.sf(t_low, df), sps.t.cdf(t_high, df)))
-
-
-def verdict(
-    effect: float,
-    fdr: float,
-    predicted: str,
-    *,
-    alpha: float = 0.05,
-    competitive_fdr: float | None = None,
-    competitive_sign: float | None = None,
-    equivalence_p: float | None = None,
-    measurable: bool = True,
-    testable: bool = True,
-    role: str = "primary",
-) -> str:
-    """The verdict word of one hypothesis row (the one home of the verdict rule).
-
-    In order:
-
-    * ``context`` for rows whose role is "context" (shown, never judged);
-    * ``not_testable`` when not `testable` (too few genes, a group with < 3 samples);
-    * ``not_measurable`` when not `measurable` (the gene, or every gene of the set, at
-      the noise floor);
-    * decided when ``fdr < alpha``, the effect is non-zero and -- when `competitive_fdr` is
-      given (not None) -- the competitive test is significant too, ``competitive_fdr <
-      alpha`` (the competitive p BH-adjusted within the same family as `fdr`), in the same
-      direction (`competitive_sign`, the sign of the effect relative to the random gene
-      sets, equals the effect's sign); a NaN `competitive_fdr` never decides. A decided row is ``changed`` for a two-sided prediction ("changed": never
-      read as support of a direction), ``supported`` when the effect has the predicted
-      sign ("up"/"positive" > 0, "down"/"negative" < 0), ``contradicted`` otherwise;
-    * ``no_change`` when the equivalence test puts the effect inside its margin
-      (``equivalence_p < alpha``, :func:`tost_p`);
-    * ``inconclusive`` otherwise (including NaN effect or fdr).
-
-    The null of a decided row is the intersection-union of "the score does not differ
-    between the groups" (self-contained, BH-adjusted) and "the set moves no more than
-    random gene sets of its size and expression" (competitive): both must be rejected, each
-    with its false discovery rate controlled within the family.
-
-    Raises:
-        ValueError: unknown `predicted` or alpha outside (0, 1).
-    """
-    if predicted not in _PREDICTIONS:
-        raise ValueError(
-            f"predicted direction must be one of {sorted(_PREDICTIONS)}, got {predicted!r}"
-        )
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
-    if role == "context":
-        return "context"
-    if not testable:
-        return "not_testable"
-    if not measurable:
-        return "not_measurable"
-    effect, fdr = float(effect), float(fdr)
-    decided = not (math.isnan(effect) or math.isnan(fdr) or effect == 0) and fdr < alpha
-    if decided and competitive_fdr is not None:
-        cp = float(competitive_fdr)
-        sign = float(competitive_sign) if competitive_sign is not None else math.nan
-        decided = cp < alpha and not math.isnan(sign) and sign != 0 and (sign > 0) == (effect > 0)
-    if decided:
-        expected = _PREDICTIONS[predicted]
-        if expected == 0:
-            return "changed"
-        return "supported" if (effect > 0) == (expected > 0) else "contradicted"
-    if equivalence_p is not None and float(equivalence_p) < alpha:
-        return "no_change"
-    return "inconclusive"

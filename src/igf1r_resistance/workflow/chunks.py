@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..genesets.catalogue import GeneSet
-from ..tl import scoring
+from ..tl import _cohort
 from ..tl.scoring import METHODS, score_gene_sets
 from . import resources
 
@@ -77,11 +77,11 @@ def _kept(expr: pd.DataFrame, sets: list[GeneSet]) -> list[GeneSet]:
 
 
 def _cohort_step(expr: pd.DataFrame) -> int:
-    """Samples per internal chunk of ``scoring.score_cohort`` for this matrix (its defaults)."""
+    """Samples per internal chunk of ``_cohort.score_cohort`` for this matrix (its defaults)."""
     import inspect
 
-    memory_mb = inspect.signature(scoring.score_cohort).parameters["memory_mb"].default
-    per_cell = scoring._BYTES_PER_CELL
+    memory_mb = inspect.signature(_cohort.score_cohort).parameters["memory_mb"].default
+    per_cell = _cohort._BYTES_PER_CELL
     if isinstance(per_cell, dict):  # per input itemsize
         per_cell = per_cell[4 if expr.to_numpy().dtype == np.float32 else 8]
     return max(1, int(memory_mb * 2**20 // (per_cell * max(expr.shape[0], 1))))
@@ -102,7 +102,7 @@ def _ssgsea_raw_aligned(expr: pd.DataFrame, parts: list[GeneSet], samples: slice
     frames = []
     for j0 in range(samples.start // step * step, samples.stop, step):
         sub = expr.iloc[:, j0:min(j0 + step, n)]
-        raw = scoring.score_cohort(sub, parts, ("ssgsea",), normalize=False, chunk_size=step)["ssgsea"]
+        raw = _cohort.score_cohort(sub, parts, ("ssgsea",), normalize=False, chunk_size=step)["ssgsea"]
         lo, hi = max(samples.start, j0) - j0, min(samples.stop, j0 + step) - j0
         frames.append(raw.iloc[:, lo:hi])
     return pd.concat(frames, axis=1)
