@@ -16,6 +16,8 @@ from geo_server import serve_directory
 
 pytestmark = pytest.mark.workflow
 DATASETS = ["GSE15709", "GSE11440", "GSE27473", "GSE108383"]
+# the demo's regulator comparison (issue 15): a design data set with one contrast
+PANEL_MODEL = "P53_NCI60/mutant_vs_wild_type"
 CONTRACT = {
     "samples.tsv": ["sample", "group", "title"],
     "de.tsv": ["gene", "logFC", "CI.L", "CI.R", "AveExpr", "t", "P.Value", "adj.P.Val", "B", "measurable"],
@@ -36,7 +38,9 @@ def test_demo_writes_every_contract_file(demo_run: Path):
         camera = pd.read_csv(demo_run / "results" / ds / "camera.tsv", sep="\t")
         assert {"gene_set", "p_value", "fdr"} <= set(camera.columns)
     summary = pd.read_csv(demo_run / "results/summary/hypotheses.tsv", sep="\t")
-    assert set(summary["dataset"]) == set(DATASETS)
+    # the pairs' models are the data sets themselves; the NCI-60 panel's model is its contrast
+    assert set(summary["dataset"]) == set(DATASETS) | {"P53_NCI60"}
+    assert set(summary["model"]) == set(DATASETS) | {PANEL_MODEL}
     # the verdict words of issue 13 (docs/verdicts.md, stats.VERDICTS)
     from igf1r_resistance.tl.stats import VERDICTS
 
@@ -646,3 +650,23 @@ def test_response_errors_stop_before_any_job(tmp_path: Path, edit, message):
     out = result.stdout + result.stderr
     assert result.returncode != 0 and message in out, out[-3000:]
     assert "Traceback" not in out
+
+
+def test_demo_p53_panel_is_a_regulator_comparison(demo_run: Path):
+    """The NCI-60 P53 panel runs as a model of comparison TP53_status: its p53-target controls
+    are all lower in TP53-mutant lines, only the hypotheses that apply to TP53 status are
+    tested there (no resistance claims), and the report names the comparison."""
+    root = demo_run / "results" / PANEL_MODEL
+    controls = pd.read_csv(root / "controls.tsv", sep="\t").set_index("gene")
+    assert list(controls.index) == ["CDKN1A", "MDM2", "BAX", "DDB2"]
+    assert (controls["logFC"] < 0).all() and (controls["ci_high"] < 0).all()
+    hyps = pd.read_csv(root / "hypotheses.tsv", sep="\t", keep_default_na=False)
+    assert set(hyps["comparison"]) == {"TP53_status"} and set(hyps["model"]) == {PANEL_MODEL}
+    assert "tp53mut_igf1r_up" in set(hyps["hypothesis"])
+    assert not set(hyps["hypothesis"]) & {"igf1r_gene_up", "abcb1_up", "pi3k_akt_up"}
+    igf1r = hyps[(hyps["hypothesis"] == "tp53mut_igf1r_up") & hyps["primary"].astype(str).eq("True")].iloc[0]
+    assert igf1r["verdict"] in {"not_measurable", "inconclusive", "supported", "contradicted", "no_change"}
+    de = pd.read_csv(root / "de.tsv", sep="\t").set_index("gene")
+    assert float(igf1r["effect"]) == pytest.approx(float(de.loc["IGF1R", "logFC"]), abs=1e-9)
+    report = (demo_run / "results/report/report.html").read_text()
+    assert "TP53" in report and "CDKN1A" in report

@@ -2,6 +2,7 @@
 
 import re
 import sys
+from os.path import relpath
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -48,7 +49,10 @@ DATASETS = list(config["datasets"])
 # design has one per contrast (id = ds/contrast, results/{ds}/{contrast}/). Per-model rules
 # use the {model} wildcard, per-data-set rules (prepare, score, qc) {ds}.
 MODELS = model_ids(config["datasets"])
-SAMPLE_SCHEMA = str(WORKFLOW_DIR / "workflow/schemas/samples.schema.yaml")
+SAMPLE_SCHEMA = resolve_path("workflow/schemas/samples.schema.yaml", WORKFLOW_DIR)
+# the workflow's folder as params see it: relative to the working directory, so a copy of
+# a finished run in another folder does not re-run prepare for a changed absolute path
+WORKFLOW_DIR_PARAM = relpath(WORKFLOW_DIR)
 
 
 def workflow_file(path):

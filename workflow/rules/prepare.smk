@@ -26,7 +26,7 @@ rule prepare:
         settings=dataset_settings,
         sample_schema=SAMPLE_SCHEMA,
         # paths of the workflow's own files are recorded relative to it
-        workflow_dir=str(WORKFLOW_DIR),
+        workflow_dir=WORKFLOW_DIR_PARAM,
     script:
         "../../scripts/prepare.py"
 
@@ -56,6 +56,6 @@ rule prepare_single_cell:
     params:
         settings=dataset_settings,
         sample_schema=SAMPLE_SCHEMA,
-        workflow_dir=str(WORKFLOW_DIR),
+        workflow_dir=WORKFLOW_DIR_PARAM,
     script:
         "../../scripts/prepare.py"

@@ -171,7 +171,7 @@ def shown_paths(value, workflow_dir: str | Path):
     the workflow is recorded relative to its folder, so a run as a Snakemake module from
     another folder writes the same text as a run in the repository.
     """
-    prefix = str(Path(workflow_dir)).rstrip("/") + "/"
+    prefix = str(Path(workflow_dir).resolve()).rstrip("/") + "/"
     if isinstance(value, str):
         return value.replace(prefix, "")
     if isinstance(value, dict):
