@@ -83,27 +83,14 @@ class HypothesisSettings:
 
 
 def evaluate(
-    dataset: str,
-    scores: pd.DataFrame,
-    expression: pd.DataFrame,
-    groups: pd.Series,
-    sets_used: dict[str, GeneSet],
-    sets_full: dict[str, GeneSet],
-    hypotheses: list[Hypothesis],
-    settings: HypothesisSettings,
-    response: pd.Series | None = None,
+    dataset: str, scores: pd.DataFrame, expression: pd.DataFrame, groups: pd.Series,
+    sets_used: dict[str, GeneSet], sets_full: dict[str, GeneSet], hypotheses: list[Hypothesis],
+    settings: HypothesisSettings, response: pd.Series | None = None,
     permutations: dict[tuple[str, str], stats.PermutationCount] | None = None,
-    *,
-    de: pd.DataFrame | None = None,
-    camera: pd.DataFrame | None = None,
-    measurable: pd.Series | None = None,
-    extra_rows: pd.DataFrame | None = None,
-    universe: pd.Series | None = None,
-    design_effects: pd.DataFrame | None = None,
-    comparison: str = RESISTANCE,
-    associations: pd.DataFrame | None = None,
-    strata: pd.Series | None = None,
-    weights: pd.Series | None = None,
+    *, de: pd.DataFrame | None = None, camera: pd.DataFrame | None = None, measurable: pd.Series | None = None,
+    extra_rows: pd.DataFrame | None = None, universe: pd.Series | None = None,
+    design_effects: pd.DataFrame | None = None, comparison: str = RESISTANCE,
+    associations: pd.DataFrame | None = None, strata: pd.Series | None = None, weights: pd.Series | None = None,
 ) -> pd.DataFrame:
     """All hypothesis rows of one data set (contract columns first, then details).
 
@@ -158,6 +145,38 @@ def evaluate(
     response_model = associations is not None
     rows, tests = _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings,
                         measurable, strata=strata if response_model else None)
+    counts = _permutation_counts_of(tests, permutations, settings, dataset, response_model)
+    _fill_tested_rows(rows, tests, counts, dataset, settings, de, design_effects,
+                      associations if response_model else None)
+    group_rows = _with_default_columns(pd.DataFrame(rows))
+    group_rows = _add_competitive(group_rows, expression, groups, sets_used, sets_full, hypotheses,
+                                  settings, measurable if universe is None else universe,
+                                  weights=weights if response_model else None)
+    group_rows = _add_camera(group_rows, camera, sets_used, hypotheses)
+    if extra_rows is not None and len(extra_rows):
+        group_rows = pd.concat([group_rows, _prepare_extra(extra_rows, dataset)], ignore_index=True)
+    return _final_table(group_rows, dataset, scores, expression, response, hypotheses, settings)
+
+
+def _final_table(group_rows: pd.DataFrame, dataset: str, scores: pd.DataFrame, expression: pd.DataFrame,
+                 response: pd.Series | None, hypotheses: list[Hypothesis],
+                 settings: HypothesisSettings) -> pd.DataFrame:
+    """FDR and verdicts of `group_rows` (:func:`_finish`), then the continuous rows against a
+    numeric `response` with their own BH; `model` defaults to the data set."""
+    continuous = _continuous_rows(dataset, scores, expression, response, hypotheses, settings, _wide(scores)) \
+        if response is not None else pd.DataFrame()
+    table = _finish(group_rows, settings)
+    if not continuous.empty:
+        table = pd.concat([table, _finish(continuous, settings)], ignore_index=True)
+    table = table[COLUMNS].copy()
+    table["model"] = table["model"].astype(object).where(table["model"].notna(), dataset)
+    return table
+
+
+def _permutation_counts_of(tests: list[_GroupTest], permutations: dict | None, settings: HypothesisSettings,
+                           dataset: str, response_model: bool) -> list[stats.PermutationCount | None]:
+    """The label-permutation count of each group test: given (:func:`gather_permutations`),
+    computed here, or None for a response model (no labels to permute)."""
     if response_model:
         counts = [None] * len(tests)  # no labels to permute: the rank test permutes within strata
     elif permutations is None:
@@ -167,6 +186,16 @@ def evaluate(
         if missing:
             raise ValueError(f"data set {dataset}: no permutation counts for {', '.join(missing[:5])}")
         counts = [permutations[t.key] for t in tests]
+    return counts
+
+
+def _fill_tested_rows(rows: list[dict | None], tests: list[_GroupTest], counts: list, dataset: str,
+                      settings: HypothesisSettings, de: pd.DataFrame | None, design_effects: pd.DataFrame | None,
+                      associations: pd.DataFrame | None) -> None:
+    """Put the row of every planned test in its place in `rows`: the group comparison (with
+    the design's estimate for a set, limma's for a gene), or a response model's association
+    row when `associations` is given."""
+    response_model = associations is not None
     de_by_gene = None
     if de is not None:
         de_by_gene = de.assign(gene=de["gene"].astype(str)).drop_duplicates("gene").set_index("gene")
@@ -190,24 +219,13 @@ def evaluate(
             row = _gene_row_from_limma(row, de_row, settings)
         rows[t.row] = row
 
-    group_rows = pd.DataFrame(rows)
+
+def _with_default_columns(group_rows: pd.DataFrame) -> pd.DataFrame:
+    """The columns later steps read, with their defaults when no row set them."""
     for col, default in (("verdict", np.nan), ("note", ""), ("set_parts", ""), ("test", "group")):
         if col not in group_rows.columns:  # e.g. no untestable row
             group_rows[col] = default
-    group_rows = _add_competitive(group_rows, expression, groups, sets_used, sets_full, hypotheses,
-                                  settings, measurable if universe is None else universe,
-                                  weights=weights if response_model else None)
-    group_rows = _add_camera(group_rows, camera, sets_used, hypotheses)
-    if extra_rows is not None and len(extra_rows):
-        group_rows = pd.concat([group_rows, _prepare_extra(extra_rows, dataset)], ignore_index=True)
-    continuous = _continuous_rows(dataset, scores, expression, response, hypotheses, settings, _wide(scores)) \
-        if response is not None else pd.DataFrame()
-    table = _finish(group_rows, settings)
-    if not continuous.empty:
-        table = pd.concat([table, _finish(continuous, settings)], ignore_index=True)
-    table = table[COLUMNS].copy()
-    table["model"] = table["model"].astype(object).where(table["model"].notna(), dataset)
-    return table
+    return group_rows
 
 
 def _applying(hypotheses: list[Hypothesis], extra_rows: pd.DataFrame | None,
