@@ -26,8 +26,20 @@ import numpy as np
 import pandas as pd
 
 from ..genesets.catalogue import RESISTANCE, GeneSet, Hypothesis
-from . import _limma as limma
 from . import stats
+from ._hypothesis_plan import _plan, _wide, as_used  # as_used: re-exported (tests, library users)
+from ._hypothesis_rows import (
+    GENE_METHOD,  # noqa: F401 (re-exported)
+    RESPONSE_NOTE,  # noqa: F401 (re-exported)
+    _association_row,
+    _continuous_rows,
+    _gene_row_from_limma,
+    _group_row,
+    _GroupTest,
+    _observed,
+    _set_row_from_design,
+    within_group_centred,  # noqa: F401 (re-exported)
+)
 from .competitive import LINEAR_METHODS, CompetitiveNull
 
 CONTRACT_COLUMNS = [
@@ -48,7 +60,6 @@ VERDICT_COLUMNS = [
     "limma_t", "set_parts", "quantile_verdict", "quantile_flip",
 ]
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS + VERDICT_COLUMNS
-GENE_METHOD = "expression"
 CONFIRMATORY = "confirmatory"
 
 
@@ -71,237 +82,15 @@ class HypothesisSettings:
     min_group_size: int = 3  # fewer samples in a group: not_testable
 
 
-def _observed(effect: float, test: str) -> str:
-    if effect is None or not np.isfinite(effect) or effect == 0:
-        return "none"
-    if test == "coupling":
-        return "positive" if effect > 0 else "negative"
-    return "up" if effect > 0 else "down"
-
-
-def _role(h: Hypothesis) -> str:
-    return str(getattr(h, "role", "primary") or "primary")
-
-
-def _untestable(h: Hypothesis, dataset: str, method: str, note: str, primary: bool,
-                n_genes: int = 0, n_total: int = 0, missing: str = "") -> dict:
-    return {
-        "dataset": dataset, "hypothesis": h.id, "method": method, "predicted": h.predicted,
-        "observed": "none", "verdict": "not_testable", "primary": primary, "test": h.test,
-        "n_genes": n_genes, "n_genes_in_set": n_total, "genes_missing": missing, "note": note,
-        "role": _role(h), "exploratory": h.exploratory,
-    }
-
-
-def _pooled_sd(r: np.ndarray, s: np.ndarray) -> float:
-    r, s = r[np.isfinite(r)], s[np.isfinite(s)]
-    m = r.size + s.size - 2
-    if m <= 0:
-        return math.nan
-    return math.sqrt(((r.size - 1) * np.var(r, ddof=1) + (s.size - 1) * np.var(s, ddof=1)) / m)
-
-
-def _group_row(h: Hypothesis, dataset: str, method: str, resistant: np.ndarray,
-               sensitive: np.ndarray, settings: HypothesisSettings, primary: bool,
-               permutation: stats.PermutationCount) -> dict:
-    cmp = stats.compare_groups(
-        resistant, sensitive, max_exact=settings.max_exact,
-        n_permutations=settings.n_permutations, seed=settings.seed, permutation=permutation,
-    )
-    p = cmp.welch_p if settings.p_value == "welch" else cmp.permutation_p
-    # equivalence (TOST) on the Welch t of the mean difference, margin in pooled SDs
-    margin = settings.set_margin * _pooled_sd(np.asarray(resistant, float), np.asarray(sensitive, float))
-    se = abs(cmp.mean_diff / cmp.welch_t) if cmp.welch_t and np.isfinite(cmp.welch_t) else math.nan
-    return {
-        "dataset": dataset, "hypothesis": h.id, "method": method,
-        "effect": cmp.mean_diff, "ci_low": cmp.diff_ci_low, "ci_high": cmp.diff_ci_high,
-        "p_value": p, "predicted": h.predicted, "observed": _observed(cmp.mean_diff, h.test),
-        "primary": primary, "test": h.test, "effect_measure": "mean_difference",
-        "hedges_g": cmp.hedges_g, "g_variance": cmp.g_variance,
-        "g_ci_low": cmp.g_ci_low, "g_ci_high": cmp.g_ci_high,
-        "welch_t": cmp.welch_t, "welch_df": cmp.welch_df,
-        "permutation_p": cmp.permutation_p, "permutation_exact": cmp.permutation_exact,
-        "n_resistant": cmp.n_resistant, "n_sensitive": cmp.n_sensitive,
-        "self_contained_p": p, "margin": margin,
-        "equivalence_p": stats.tost_p(cmp.mean_diff, se, cmp.welch_df, margin),
-        "role": _role(h), "exploratory": h.exploratory,
-    }
-
-
-def _gene_row_from_limma(row: dict, de_row: pd.Series | None, settings: HypothesisSettings) -> dict:
-    """Replace a gene row's Welch effect, CI and p by limma's for that gene (de.tsv).
-
-    effect = logFC, CI = topTable(confint = TRUE)'s CI.L/CI.R (read from de.tsv when it
-    has them, else :func:`limma.confint` from logFC, t and P.Value), p = P.Value; the
-    equivalence test uses the same moderated t (se = logFC / t, df.total). Hedges' g and
-    the Welch columns stay (the meta-analysis pools g).
-    """
-    if de_row is None:
-        row["note"] = "; ".join(x for x in (row.get("note", ""), "no limma result for this gene: Welch t") if x)
-        row["margin"] = settings.gene_margin
-        se = abs(row["effect"] / row["welch_t"]) if row.get("welch_t") and np.isfinite(row["welch_t"]) else math.nan
-        row["equivalence_p"] = stats.tost_p(row["effect"], se, row.get("welch_df", math.nan), settings.gene_margin)
-        return row
-    logfc, t, p = float(de_row["logFC"]), float(de_row["t"]), float(de_row["P.Value"])
-    if "CI.L" in de_row.index and "CI.R" in de_row.index and np.isfinite(de_row["CI.L"]):
-        lo, hi = float(de_row["CI.L"]), float(de_row["CI.R"])
-    else:
-        (lo,), (hi,) = limma.confint([logfc], [t], p_value=[p])
-    df = limma.df_from_t_and_p(t, p)
-    se = abs(logfc / t) if t and np.isfinite(t) else math.nan
-    row.update({
-        "effect": logfc, "ci_low": float(lo), "ci_high": float(hi), "p_value": p, "self_contained_p": p,
-        "observed": _observed(logfc, "gene"), "effect_measure": "log2_fold_change", "limma_t": t,
-        "margin": settings.gene_margin, "equivalence_p": stats.tost_p(logfc, se, df, settings.gene_margin),
-    })
-    return row
-
-
-def _set_row_from_design(row: dict, fit: pd.Series | None, settings: HypothesisSettings) -> dict:
-    """Replace a set row's Welch effect, CI and p by the design's (score ~ design, the
-    contrast's estimate, topTable CI and moderated-t p); the equivalence test uses the same
-    t (se = estimate / t, its df). Hedges' g and the Welch columns stay (two-level summary)."""
-    if fit is None or not np.isfinite(fit["t"]):
-        row["note"] = "; ".join(x for x in (row.get("note", ""), "no design fit of this set score: Welch t") if x)
-        return row
-    estimate, t, p = float(fit["logFC"]), float(fit["t"]), float(fit["P.Value"])
-    se = abs(estimate / t) if t else math.nan
-    df = limma.df_from_t_and_p(t, p)
-    row.update({
-        "effect": estimate, "ci_low": float(fit["CI.L"]), "ci_high": float(fit["CI.R"]), "p_value": p,
-        "self_contained_p": p, "observed": _observed(estimate, "group"), "effect_measure": "design_contrast",
-        "limma_t": t, "equivalence_p": stats.tost_p(estimate, se, df, row.get("margin", math.nan)),
-    })
-    row["note"] = "; ".join(x for x in (row.get("note", ""), "set score ~ design (limma), contrast estimate") if x)
-    return row
-
-
-RESPONSE_NOTE = ("response model: no two groups, so no Welch t, Hedges' g, label permutation or "
-                 "equivalence margin")
-
-
-def _association_row(t, dataset: str, associations: pd.DataFrame, de_by_gene: pd.DataFrame | None,
-                     settings: HypothesisSettings) -> dict:
-    """The row of one set or gene test of a response model (see :func:`evaluate`).
-
-    Set: effect = least-squares slope of the score per unit of oriented response adjusted for
-    the design's terms, CI = slope +- t(df, 0.975) se, p = its ordinary t test (R ``lm``);
-    `permutation_p` = the within-strata permutation p of the partial Spearman (a sensitivity
-    column; its rho is in the note). Gene: the gene's association row of de.tsv (limma).
-    """
-    h = t.hypothesis
-    row = {"dataset": dataset, "hypothesis": h.id, "method": t.method, "predicted": h.predicted,
-           "primary": t.primary, "test": h.test, "role": _role(h), "exploratory": h.exploratory, **t.extra}
-    notes = [row.get("note", "")]
-    if h.test == "gene":
-        de_row = None
-        if de_by_gene is not None and h.gene in de_by_gene.index:
-            de_row = de_by_gene.loc[h.gene]
-        if de_row is None:
-            row.update(effect=math.nan, observed="none")
-            notes.append("no limma association result for this gene")
-        else:
-            logfc, tt, p = float(de_row["logFC"]), float(de_row["t"]), float(de_row["P.Value"])
-            row.update(effect=logfc, ci_low=float(de_row["CI.L"]), ci_high=float(de_row["CI.R"]), p_value=p,
-                       self_contained_p=p, limma_t=tt, observed=_observed(logfc, "gene"),
-                       effect_measure="log2_change_per_unit_response")
-            notes.append("limma: log2 expression ~ design terms + response, the response's coefficient")
-    else:
-        key = (h.gene_set, t.method)
-        fit = associations.loc[key] if key in associations.index else None
-        if fit is None or not np.isfinite(fit["slope"]):
-            row.update(effect=math.nan, observed="none")
-            notes.append(str(fit["note"]) if fit is not None and fit["note"] else "no association fit of this score")
-        else:
-            from scipy import stats as sps
-
-            slope, se, df = float(fit["slope"]), float(fit["se"]), float(fit["df"])
-            margin = float(sps.t.ppf(0.975, df)) * se
-            row.update(effect=slope, ci_low=slope - margin, ci_high=slope + margin, p_value=float(fit["p_value"]),
-                       self_contained_p=float(fit["p_value"]), observed=_observed(slope, "group"),
-                       effect_measure="slope_per_unit_response", permutation_p=fit["rank_p"],
-                       permutation_exact=False if np.isfinite(fit["rank_p"]) else np.nan)
-            notes.append(f"score ~ design terms + response (least squares, t = {float(fit['t']):.3g}, "
-                         f"{df:g} df, {int(fit['n'])} lines)")
-            if np.isfinite(fit["rank_p"]):
-                notes.append(f"partial Spearman rho within {int(fit['strata'])} strata = {float(fit['rho']):.3g}, "
-                             f"within-strata permutation p = {float(fit['rank_p']):.3g} (permutation_p)")
-            elif fit["note"]:
-                notes.append(str(fit["note"]))
-    notes.append(RESPONSE_NOTE)
-    row["note"] = "; ".join(x for x in notes if x)
-    return row
-
-
-@dataclass
-class _GroupTest:
-    """A group comparison whose row waits for its permutation count."""
-
-    row: int  # position in the row list
-    hypothesis: Hypothesis
-    method: str
-    resistant: np.ndarray
-    sensitive: np.ndarray
-    primary: bool
-    extra: dict
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.hypothesis.id, self.method
-
-
-def _spearman_ci(rho: float, n: int) -> tuple[float, float]:
-    """95% CI of Spearman's rho by Fisher's z with the Bonett-Wright variance
-    (:func:`stats.spearman_z_variance`: (1 + rho^2 / 2) / (n - 3)); NaN when n <= 3."""
-    if not np.isfinite(rho):
-        return math.nan, math.nan
-    if abs(rho) >= 1:
-        return rho, rho
-    var = stats.spearman_z_variance(rho, n)
-    if not np.isfinite(var):
-        return math.nan, math.nan
-    z, se = math.atanh(rho), math.sqrt(var)
-    return math.tanh(z - stats.Z_975 * se), math.tanh(z + stats.Z_975 * se)
-
-
-def within_group_centred(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """`values` minus their group's mean: what is left once the group difference is removed.
-
-    Coupling hypotheses correlate these, so a difference between resistant and sensitive
-    samples in both scores cannot by itself make a coupling (two sets that both go up in
-    resistant cells are correlated across the pooled samples even when they are unrelated
-    within each group).
-    """
-    values = np.asarray(values, dtype=float)
-    out = values.copy()
-    for label in np.unique(labels):
-        mask = labels == label
-        out[mask] = values[mask] - np.nanmean(values[mask])
-    return out
-
-
 def evaluate(
-    dataset: str,
-    scores: pd.DataFrame,
-    expression: pd.DataFrame,
-    groups: pd.Series,
-    sets_used: dict[str, GeneSet],
-    sets_full: dict[str, GeneSet],
-    hypotheses: list[Hypothesis],
-    settings: HypothesisSettings,
-    response: pd.Series | None = None,
+    dataset: str, scores: pd.DataFrame, expression: pd.DataFrame, groups: pd.Series,
+    sets_used: dict[str, GeneSet], sets_full: dict[str, GeneSet], hypotheses: list[Hypothesis],
+    settings: HypothesisSettings, response: pd.Series | None = None,
     permutations: dict[tuple[str, str], stats.PermutationCount] | None = None,
-    *,
-    de: pd.DataFrame | None = None,
-    camera: pd.DataFrame | None = None,
-    measurable: pd.Series | None = None,
-    extra_rows: pd.DataFrame | None = None,
-    universe: pd.Series | None = None,
-    design_effects: pd.DataFrame | None = None,
-    comparison: str = RESISTANCE,
-    associations: pd.DataFrame | None = None,
-    strata: pd.Series | None = None,
-    weights: pd.Series | None = None,
+    *, de: pd.DataFrame | None = None, camera: pd.DataFrame | None = None, measurable: pd.Series | None = None,
+    extra_rows: pd.DataFrame | None = None, universe: pd.Series | None = None,
+    design_effects: pd.DataFrame | None = None, comparison: str = RESISTANCE,
+    associations: pd.DataFrame | None = None, strata: pd.Series | None = None, weights: pd.Series | None = None,
 ) -> pd.DataFrame:
     """All hypothesis rows of one data set (contract columns first, then details).
 
@@ -356,6 +145,38 @@ def evaluate(
     response_model = associations is not None
     rows, tests = _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings,
                         measurable, strata=strata if response_model else None)
+    counts = _permutation_counts_of(tests, permutations, settings, dataset, response_model)
+    _fill_tested_rows(rows, tests, counts, dataset, settings, de, design_effects,
+                      associations if response_model else None)
+    group_rows = _with_default_columns(pd.DataFrame(rows))
+    group_rows = _add_competitive(group_rows, expression, groups, sets_used, sets_full, hypotheses,
+                                  settings, measurable if universe is None else universe,
+                                  weights=weights if response_model else None)
+    group_rows = _add_camera(group_rows, camera, sets_used, hypotheses)
+    if extra_rows is not None and len(extra_rows):
+        group_rows = pd.concat([group_rows, _prepare_extra(extra_rows, dataset)], ignore_index=True)
+    return _final_table(group_rows, dataset, scores, expression, response, hypotheses, settings)
+
+
+def _final_table(group_rows: pd.DataFrame, dataset: str, scores: pd.DataFrame, expression: pd.DataFrame,
+                 response: pd.Series | None, hypotheses: list[Hypothesis],
+                 settings: HypothesisSettings) -> pd.DataFrame:
+    """FDR and verdicts of `group_rows` (:func:`_finish`), then the continuous rows against a
+    numeric `response` with their own BH; `model` defaults to the data set."""
+    continuous = _continuous_rows(dataset, scores, expression, response, hypotheses, settings, _wide(scores)) \
+        if response is not None else pd.DataFrame()
+    table = _finish(group_rows, settings)
+    if not continuous.empty:
+        table = pd.concat([table, _finish(continuous, settings)], ignore_index=True)
+    table = table[COLUMNS].copy()
+    table["model"] = table["model"].astype(object).where(table["model"].notna(), dataset)
+    return table
+
+
+def _permutation_counts_of(tests: list[_GroupTest], permutations: dict | None, settings: HypothesisSettings,
+                           dataset: str, response_model: bool) -> list[stats.PermutationCount | None]:
+    """The label-permutation count of each group test: given (:func:`gather_permutations`),
+    computed here, or None for a response model (no labels to permute)."""
     if response_model:
         counts = [None] * len(tests)  # no labels to permute: the rank test permutes within strata
     elif permutations is None:
@@ -365,6 +186,16 @@ def evaluate(
         if missing:
             raise ValueError(f"data set {dataset}: no permutation counts for {', '.join(missing[:5])}")
         counts = [permutations[t.key] for t in tests]
+    return counts
+
+
+def _fill_tested_rows(rows: list[dict | None], tests: list[_GroupTest], counts: list, dataset: str,
+                      settings: HypothesisSettings, de: pd.DataFrame | None, design_effects: pd.DataFrame | None,
+                      associations: pd.DataFrame | None) -> None:
+    """Put the row of every planned test in its place in `rows`: the group comparison (with
+    the design's estimate for a set, limma's for a gene), or a response model's association
+    row when `associations` is given."""
+    response_model = associations is not None
     de_by_gene = None
     if de is not None:
         de_by_gene = de.assign(gene=de["gene"].astype(str)).drop_duplicates("gene").set_index("gene")
@@ -388,24 +219,13 @@ def evaluate(
             row = _gene_row_from_limma(row, de_row, settings)
         rows[t.row] = row
 
-    group_rows = pd.DataFrame(rows)
+
+def _with_default_columns(group_rows: pd.DataFrame) -> pd.DataFrame:
+    """The columns later steps read, with their defaults when no row set them."""
     for col, default in (("verdict", np.nan), ("note", ""), ("set_parts", ""), ("test", "group")):
         if col not in group_rows.columns:  # e.g. no untestable row
             group_rows[col] = default
-    group_rows = _add_competitive(group_rows, expression, groups, sets_used, sets_full, hypotheses,
-                                  settings, measurable if universe is None else universe,
-                                  weights=weights if response_model else None)
-    group_rows = _add_camera(group_rows, camera, sets_used, hypotheses)
-    if extra_rows is not None and len(extra_rows):
-        group_rows = pd.concat([group_rows, _prepare_extra(extra_rows, dataset)], ignore_index=True)
-    continuous = _continuous_rows(dataset, scores, expression, response, hypotheses, settings, _wide(scores)) \
-        if response is not None else pd.DataFrame()
-    table = _finish(group_rows, settings)
-    if not continuous.empty:
-        table = pd.concat([table, _finish(continuous, settings)], ignore_index=True)
-    table = table[COLUMNS].copy()
-    table["model"] = table["model"].astype(object).where(table["model"].notna(), dataset)
-    return table
+    return group_rows
 
 
 def _applying(hypotheses: list[Hypothesis], extra_rows: pd.DataFrame | None,
@@ -648,190 +468,6 @@ def gather_permutations(tables: list[pd.DataFrame], dataset: str) -> dict[tuple[
             raise ValueError(f"data set {dataset}: permutation chunks of {key[0]}/{key[1]}: {err}") from None
         out[key] = combined
     return out
-
-
-def _wide(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return {
-        method: sub.pivot(index="gene_set", columns="sample", values="score")
-        for method, sub in scores.groupby("method")
-    }
-
-
-def as_used(sets_used: dict[str, GeneSet], sets_full, expression: pd.DataFrame, measurable: pd.Series | None,
-            hypotheses: list[Hypothesis], settings: HypothesisSettings):
-    """(name -> set as scored, gene_universe.GeneSetsUsed) for :func:`evaluate`.
-
-    The workflow passes the data set's GeneSetsUsed (gene_sets.tsv) as `sets_full`; a plain
-    dict of sets as defined (library use, tests) is turned into one by the same function,
-    gene_universe.sets_as_used, on the genes complete in `expression` and `measurable`.
-    """
-    from ..genesets.universe import GeneSetsUsed, complete_genes, sets_as_used
-
-    if isinstance(sets_full, GeneSetsUsed):
-        return sets_used, sets_full
-    complete = pd.Series(complete_genes(expression.to_numpy()), index=expression.index.astype(str))
-    if measurable is None:
-        measurable = pd.Series(True, index=complete.index)
-    table = sets_as_used(list(sets_full.values()), hypotheses, complete, measurable, settings.min_size)
-    used = GeneSetsUsed.from_table(table)
-    return used.used, used
-
-
-def _plan(dataset, scores, expression, groups, sets_used, sets_full, hypotheses, settings, measurable=None,
-          strata=None):
-    """Rows of untestable and coupling hypotheses, and the group tests still to count.
-
-    `strata` (a response model: line -> stratum): every line with a response is one "group"
-    (its values go to the test's `resistant`, `sensitive` stays empty), and coupling rows
-    centre the scores within strata."""
-    # footprint and claim hypotheses get their rows elsewhere (evaluate's extra_rows)
-    hypotheses = [h for h in hypotheses if h.test in ("group", "gene", "coupling")]
-    if strata is not None:
-        groups = strata.astype(str)
-        res_ids, sen_ids = groups.index, groups.index[:0]
-    else:
-        groups = groups[groups.isin(["resistant", "sensitive"])]
-        res_ids = groups.index[groups == "resistant"]
-        sen_ids = groups.index[groups == "sensitive"]
-    if measurable is None:
-        measurable = pd.Series(True, index=expression.index)
-    is_measurable = measurable.reindex(expression.index).fillna(False).astype(bool)
-    sets_used, sets_full = as_used(sets_used, sets_full, expression, measurable, hypotheses, settings)
-    set_status, set_note, restricted = sets_full.status, sets_full.note, sets_full.restricted
-    sets_full = sets_full.defined
-    wide = _wide(scores)
-    need = settings.min_group_size
-    small_group = (f"a group has fewer than {need} samples ({len(res_ids)} resistant, {len(sen_ids)} sensitive)"
-                   if min(len(res_ids), len(sen_ids)) < need else "")
-    if strata is not None:  # the association's own checks (>= 3 lines, full rank) ran before
-        small_group = ""
-    rows: list[dict | None] = []
-    tests: list[_GroupTest] = []
-    for h in hypotheses:
-        if h.test == "gene":
-            primary = True
-            if h.gene not in expression.index:
-                rows.append(_untestable(h, dataset, GENE_METHOD, f"{h.gene} is not measured on this platform",
-                                        primary, 0, 1, h.gene))
-                continue
-            values = expression.loc[h.gene]
-            r, s = values[res_ids].dropna().to_numpy(), values[sen_ids].dropna().to_numpy()
-            if small_group or len(r) < need or (strata is None and len(s) < need):
-                rows.append(_untestable(h, dataset, GENE_METHOD, small_group or
-                                        f"{h.gene} has fewer than {need} values in a group", primary, 1, 1))
-                continue
-            tests.append(_GroupTest(len(rows), h, GENE_METHOD, r, s, primary,
-                                    {"n_genes": 1, "n_genes_in_set": 1, "genes_missing": "",
-                                     "measurable": bool(is_measurable.get(h.gene, False))}))
-            rows.append(None)
-            continue
-
-        needed = [h.gene_set] + ([h.with_set] if h.test == "coupling" else [])
-        min_genes = h.min_genes if h.min_genes is not None else settings.min_size
-        # the sets as used (gene_universe.sets_as_used): restricted to the universe, their
-        # status, parts and minimum size decided once; a hypothesis may ask for more genes
-        short, floor = [], False
-        for name in needed:
-            n_used = len(restricted[name].up)  # up genes in the universe, whatever the set's status
-            if name not in sets_used or n_used < min_genes:
-                short.append((name, n_used, len(sets_full[name].up)))
-                floor = floor or set_status.get(name) == "not_measurable"
-        full = sets_full[h.gene_set]
-        full_genes = full.genes
-        used = sets_used.get(h.gene_set)
-        # genes of the set in the universe (measured in every sample, above the noise floor):
-        # the set as scored, plus an up_only set's unscored down genes; camera's parts
-        in_universe = set(restricted[h.gene_set].genes)
-        n_used_main = len([g for g in full_genes if g in in_universe])
-        missing = [g for g in full_genes if g not in in_universe]
-        parts, parts_note = "up", ""
-        if full.down:
-            if used is not None and used.down:
-                parts = "up+down"
-            else:
-                parts, parts_note = "up_only", set_note.get(h.gene_set, "")
-        set_measurable = used is not None
-        for method in settings.methods:
-            primary = method == settings.primary
-            if short or small_group:
-                note = small_group or "; ".join(
-                    f"{n}: {u} of {t} genes measured and above the noise floor, at least {min_genes} needed"
-                    for n, u, t in short)
-                row = _untestable(h, dataset, method, note, primary, n_used_main, len(full_genes), ",".join(missing))
-                if floor and not small_group:  # measured, but too few genes clear the noise floor
-                    row.update(verdict="not_measurable", measurable=False)
-                rows.append(row)
-                continue
-            table = wide.get(method)
-            if table is None or any(name not in table.index for name in needed):
-                rows.append(_untestable(h, dataset, method, f"no {method} scores for {', '.join(needed)}", primary,
-                                        n_used_main, len(full_genes), ",".join(missing)))
-                continue
-            sizes = {"n_genes": n_used_main, "n_genes_in_set": len(full_genes),
-                     "genes_missing": ",".join(missing), "set_parts": parts, "note": parts_note,
-                     "measurable": set_measurable}
-            if h.test == "group":
-                values = table.loc[h.gene_set]
-                tests.append(_GroupTest(len(rows), h, method, values[res_ids].to_numpy(float),
-                                        values[sen_ids].to_numpy(float), primary, sizes))
-                rows.append(None)
-                continue
-            ids = groups.index
-            labels = groups.to_numpy()
-            x = within_group_centred(table.loc[h.gene_set, ids].to_numpy(float), labels)
-            y = within_group_centred(table.loc[h.with_set, ids].to_numpy(float), labels)
-            rho, p = stats.spearman(x, y)
-            # one degree of freedom more is spent on each further group (stratum) mean
-            lo, hi = _spearman_ci(rho, len(ids) - (groups.nunique() - 1))
-            row = {
-                "dataset": dataset, "hypothesis": h.id, "method": method, "effect": rho,
-                "ci_low": lo, "ci_high": hi, "p_value": p, "self_contained_p": p, "predicted": h.predicted,
-                "observed": _observed(rho, h.test), "primary": primary, "test": h.test,
-                "effect_measure": "spearman_rho_within_groups", "n_resistant": len(res_ids),
-                "n_sensitive": len(sen_ids), "role": _role(h), "exploratory": h.exploratory,
-            }
-            row.update(sizes)
-            centred = "within-stratum" if strata is not None else "within-group"
-            row["note"] = "; ".join(x for x in (parts_note, f"Spearman of {centred} centred scores") if x)
-            rows.append(row)
-    return rows, tests
-
-
-def _continuous_rows(dataset, scores, expression, response, hypotheses, settings, wide) -> pd.DataFrame:
-    """Spearman of each group/gene hypothesis' score (or gene) against the numeric response."""
-    response = response.astype(float)
-    response = response[np.isfinite(response)]
-    ids = [s for s in response.index if s in set(expression.columns)]
-    y = response[ids].to_numpy(float)
-    rows = []
-    for h in hypotheses:
-        if h.test == "coupling":
-            continue
-        predicted = {"up": "positive", "down": "negative"}.get(h.predicted, "changed")
-        targets = []
-        if h.test == "gene":
-            if h.gene in expression.index:
-                targets.append((GENE_METHOD, expression.loc[h.gene, ids].to_numpy(float)))
-        else:
-            for method in settings.methods:
-                table = wide.get(method)
-                if table is not None and h.gene_set in table.index:
-                    row = table.loc[h.gene_set].reindex(ids)
-                    targets.append((method, row.to_numpy(float)))
-        for method, x in targets:
-            ok = np.isfinite(x)
-            if ok.sum() < 4:
-                continue
-            rho, p = stats.spearman(x[ok], y[ok])
-            lo, hi = _spearman_ci(rho, int(ok.sum()))
-            rows.append({
-                "dataset": dataset, "hypothesis": h.id, "method": method, "effect": rho, "ci_low": lo,
-                "ci_high": hi, "p_value": p, "predicted": predicted, "observed": _observed(rho, "coupling"),
-                "primary": False, "test": "continuous", "effect_measure": "spearman_rho_vs_response",
-                "role": _role(h), "exploratory": h.exploratory, "self_contained_p": p,
-                "n_resistant": int(ok.sum()), "n_sensitive": 0, "note": f"{int(ok.sum())} samples with a response",
-            })
-    return pd.DataFrame(rows)
 
 
 def family_of(row: pd.Series | dict, primary_method: str | None = None) -> str:
