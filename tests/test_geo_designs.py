@@ -230,4 +230,5 @@ def test_what_the_contrasts_say_alone_is_checked_when_the_config_is_read(config)
     text = str(err.value)
     assert "datasets.GSE999002.contrasts.same: test and reference are the same level 'CisR'" in text
     assert "datasets.GSE999002.contrasts.both: give resistant or test, not both" in text
-    assert "datasets.GSE999002.contrasts.auc.response: response contrasts are not run by the workflow yet" in text
+    # a response contrast needs higher_is: said before any job (the column is checked by prepare)
+    assert "datasets.GSE999002.contrasts.auc.higher_is: needed with response" in text

@@ -100,7 +100,22 @@ def test_numba_threads_follow_the_rule_threads(tmp_path: Path, monkeypatch):
         run_step(smk, step)
     finally:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    assert seen == {"env": "1", "numba": 1}
+    # numba is running here: its pool is limited, the variable left alone (changing it after
+    # numba started makes its next config reload, e.g. importing scanpy, fail)
+    assert seen == {"env": str(numba.config.NUMBA_NUM_THREADS), "numba": 1}
+
+
+def test_numba_threads_are_set_before_numba_starts():
+    """In a job, the runner runs before numba is imported: the variable sets numba's pool."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from igf1r_resistance.workflow.runner import _limit_threads; "
+            "assert 'numba' not in sys.modules; _limit_threads(1); import numba; "
+            "print(os.environ['NUMBA_NUM_THREADS'], numba.config.NUMBA_NUM_THREADS)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "1"]
 
 
 def test_library_module_log_lines_reach_the_rule_log(tmp_path: Path):

@@ -57,9 +57,10 @@ def test_demo_writes_every_contract_file(demo_run: Path):
                                        "ci_high", "pi_low", "pi_high", "tau2", "i2", "p_value", "verdict"]
     assert not meta.duplicated(["hypothesis", "stratum"]).any()
     # chemotherapy is the headline pool; its drug classes (platinum, antimetabolite) get rows of their own
+    # (the NCI-60 panel's regulator comparison is a stratum of its own, never pooled with resistance)
     assert set(meta["stratum"]) == {"chemotherapy resistance", "chemotherapy resistance / platinum",
                                     "chemotherapy resistance / antimetabolite", "endocrine resistance",
-                                    "targeted-therapy resistance"}
+                                    "targeted-therapy resistance", "TP53_status"}
     # IGF1R_AXIS (5 genes, min_size 5) loses IGF1 (GSE15709 also IGF2) to the noise floor in every array set
     # (gene_sets.tsv status not_measurable): nothing to pool
     assert set(meta.loc[meta["hypothesis"] == "igf1r_axis_up", "verdict"]) == {"not_testable"}

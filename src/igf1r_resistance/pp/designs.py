@@ -241,6 +241,21 @@ def contrast_groups(terms: pd.DataFrame, design: dict, test: str, reference: str
     return out
 
 
+def _response_contract_problems(design: dict, name: str, contrast: dict) -> list[str]:
+    """What a response contrast says wrong on its own: levels given with a response, no
+    `higher_is`, a response column named like a design term or a reserved column."""
+    field = f".contrasts.{name}"
+    out = [f"{field}: a response contrast takes response and higher_is, not {key}"
+           for key in ("resistant", "sensitive", "test", "reference") if key in contrast]
+    if not contrast.get("higher_is"):
+        out.append(f"{field}.higher_is: needed with response: resistant (higher = more resistant, e.g. IC50, "
+                   "AUC of a viability curve) or sensitive (e.g. CCLE's activity area)")
+    column = str(contrast["response"])
+    if column in RESERVED_TERMS or column in adjusting_terms(design):
+        out.append(f"{field}.response: column name {column!r} is reserved or a design term; rename the column")
+    return out
+
+
 def contrast_problems(design: dict, contrasts: dict, levels: list[str] | None = None) -> list[str]:
     """What is wrong with the contrasts of levels themselves, each as '.field: message' (a
     response contrast is checked on the sample sheet, :func:`response_problems`): no factor,
@@ -251,7 +266,8 @@ def contrast_problems(design: dict, contrasts: dict, levels: list[str] | None = 
     factor = str(design.get("factor") or "")
     out: list[str] = []
     for name, contrast in contrasts.items():
-        if is_response(contrast):  # checked on the sample sheet (response_problems)
+        if is_response(contrast):  # the rest is checked on the sample sheet (response_problems)
+            out += _response_contract_problems(design, name, contrast)
             continue
         if not factor:
             out.append(f".contrasts.{name}: a contrast of levels needs design.factor (or make it a response "
@@ -309,6 +325,8 @@ def design_problems(sheet: pd.DataFrame, design: dict, contrasts: dict) -> list[
                        f"{', '.join(map(str, missing[:5]))}); fill them in or leave those samples out "
                        f"(empty {factor!r})")
     out += contrast_problems(design, contrasts, sorted(terms[factor].unique()))
+    if out:
+        return out
     for name, contrast in contrasts.items():
         if is_response(contrast):
             out += response_problems(sheet, terms, design, name, contrast)
@@ -374,23 +392,14 @@ def adjusting_terms(design: dict) -> list[str]:
 
 
 def response_problems(sheet: pd.DataFrame, terms: pd.DataFrame, design: dict, name: str, contrast: dict) -> list[str]:
-    """What keeps response contrast `name` from being fitted, as '.field: message': levels
-    given with a response, no `higher_is`, a reserved or absent column, a non-numeric column,
+    """What keeps response contrast `name` from being fitted on the sample sheet, as '.field:
+    message' (what the contrast says alone is :func:`contrast_problems`'): an absent column, a non-numeric column,
     fewer than 3 lines with a value, a design ``~ terms + response`` not of full rank or with
     fewer than :data:`MIN_RESIDUAL_DF` residual df (on the lines with a response)."""
     from ..tl.panels import oriented_response, response_design
 
     field = f".contrasts.{name}"
-    out = [f"{field}: a response contrast takes response and higher_is, not {key}"
-           for key in ("resistant", "sensitive", "test", "reference") if key in contrast]
-    if not contrast.get("higher_is"):
-        out.append(f"{field}.higher_is: needed with response: resistant (higher = more resistant, e.g. IC50, "
-                   "AUC of a viability curve) or sensitive (e.g. CCLE's activity area)")
     column = str(contrast["response"])
-    if column in RESERVED_TERMS or column in adjusting_terms(design):
-        out.append(f"{field}.response: column name {column!r} is reserved or a design term; rename the column")
-    if out:
-        return out
     if column not in sheet.columns:
         return [f"{field}.response: {column!r} is not a column of the sample sheet (columns: "
                 f"{', '.join(map(str, sheet.columns))})"]

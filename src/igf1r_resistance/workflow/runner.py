@@ -51,8 +51,11 @@ def _limit_threads(threads: int) -> None:
     numba starts one thread per core by default, so two jobs that Snakemake runs side by
     side would each use every core. Read when numba is first imported; set afterwards too.
     """
-    os.environ["NUMBA_NUM_THREADS"] = str(max(1, threads))
     if "numba" in sys.modules:
+        # numba already started: changing the variable now would make its next config reload
+        # (e.g. importing scanpy) fail; limit the running pool instead
         import numba
 
         numba.set_num_threads(min(max(1, threads), numba.config.NUMBA_NUM_THREADS))
+    else:
+        os.environ["NUMBA_NUM_THREADS"] = str(max(1, threads))
