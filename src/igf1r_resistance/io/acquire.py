@@ -21,11 +21,10 @@ def _network(geo_config: dict) -> dict:
             "retries": int(geo_config.get("retries", 4))}
 
 
-def fetch_series(dataset: str, settings: dict, geo_config: dict, dest: str | Path,
-                 log: logging.Logger) -> str:
-    """Put the series matrix of `dataset` at `dest`; returns where it came from."""
-    candidates = geo.series_matrix_candidates(dataset, settings.get("platform"))
-    path, source = geo.locate_or_fetch(
+def _locate_or_fetch(candidates: list[str], geo_config: dict, dest: str | Path, log: logging.Logger,
+                     what: str) -> str:
+    """geo.locate_or_fetch with the `geo` block of the config: mirrors first, then GEO."""
+    _, source = geo.locate_or_fetch(
         candidates,
         local_mirrors=[Path(m) for m in geo_config.get("local_mirrors", [])],
         base_url=geo_config["base_url"],
@@ -33,9 +32,17 @@ def fetch_series(dataset: str, settings: dict, geo_config: dict, dest: str | Pat
         cache_dir=Path(geo_config["cache_dir"]),
         offline=geo_config.get("offline", False),
         log=log.info,
-        what=f"{dataset} series matrix",
+        what=what,
         **_network(geo_config),
     )
+    return source
+
+
+def fetch_series(dataset: str, settings: dict, geo_config: dict, dest: str | Path,
+                 log: logging.Logger) -> str:
+    """Put the series matrix of `dataset` at `dest`; returns where it came from."""
+    candidates = geo.series_matrix_candidates(dataset, settings.get("platform"))
+    source = _locate_or_fetch(candidates, geo_config, dest, log, f"{dataset} series matrix")
     log.info("series matrix of %s from %s", dataset, source)
     return source
 
@@ -81,17 +88,8 @@ def fetch_rnaseq_counts(dataset: str, settings: dict, geo_config: dict, dest_cou
 def fetch_suppl(dataset: str, settings: dict, geo_config: dict, dest: str | Path, log: logging.Logger) -> str:
     """A file of the series' supplementary folder (`suppl_file`), mirror first, then GEO."""
     name = settings["suppl_file"]
-    path, source = geo.locate_or_fetch(
-        [geo.suppl_path(dataset, name)],
-        local_mirrors=[Path(m) for m in geo_config.get("local_mirrors", [])],
-        base_url=geo_config["base_url"],
-        dest=Path(dest),
-        cache_dir=Path(geo_config["cache_dir"]),
-        offline=geo_config.get("offline", False),
-        log=log.info,
-        what=f"{dataset} supplementary file {name}",
-        **_network(geo_config),
-    )
+    source = _locate_or_fetch([geo.suppl_path(dataset, name)], geo_config, dest, log,
+                              f"{dataset} supplementary file {name}")
     log.info("supplementary file %s of %s from %s", name, dataset, source)
     return source
 
